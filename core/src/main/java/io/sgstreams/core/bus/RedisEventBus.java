@@ -1,0 +1,316 @@
+package io.sgstreams.core.bus;
+
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.reactive.RedisReactiveCommands;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.Topology;
+import io.sgstreams.core.envelope.Envelope;
+import io.sgstreams.core.envelope.EnvelopeCodec;
+import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.envelope.ToolReply;
+import io.sgstreams.core.envelope.ToolRequest;
+import io.sgstreams.core.metrics.StreamMetrics;
+import io.sgstreams.core.redis.RedisErrors;
+import io.sgstreams.core.redis.RedisStreams;
+import io.sgstreams.core.topology.Role;
+import io.sgstreams.core.topology.StreamGroup;
+import io.sgstreams.core.topology.StreamKeys;
+import io.sgstreams.core.topology.StreamPlan;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * The stream topology as a reactive API: provisions the groups a role needs, publishes envelopes
+ * with capped XADD, and reports length, lag, pending and backlog risk. Consumers are built on it
+ * ({@link io.sgstreams.core.consume.StreamReceiver}).
+ *
+ * <p>Every command touches one key, so the bus runs unchanged against a Redis Cluster once keys
+ * are partitioned.
+ */
+public final class RedisEventBus implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisEventBus.class);
+  /** Publishes retried on transient errors; a retry after a lost reply may duplicate an entry. */
+  static final int PUBLISH_ATTEMPTS = 4;
+
+  private final RedisStreams redis;
+  private final boolean ownsRedis;
+  private final Role role;
+  private final SgConfig config;
+  private final Topology topology;
+  private final EnvelopeCodec codec;
+  private final StreamMetrics metrics;
+
+  public RedisEventBus(RedisStreams redis, Role role, SgConfig config, MeterRegistry registry) {
+    this(redis, false, role, config, new StreamMetrics(registry, role.wire()));
+  }
+
+  private RedisEventBus(RedisStreams redis, boolean ownsRedis, Role role, SgConfig config, StreamMetrics metrics) {
+    this.redis = redis;
+    this.ownsRedis = ownsRedis;
+    this.role = role;
+    this.config = config;
+    this.topology = config.topology();
+    this.codec = EnvelopeCodec.create(config.maxEnvelopeBytes());
+    this.metrics = metrics;
+  }
+
+  /** With a caller's Lettuce client (not closed by the bus), for {@code role} on node {@code nodeId}. */
+  public static RedisEventBus create(RedisClient client, RedisURI uri, Role role, String nodeId, SgConfig config, MeterRegistry registry) {
+    return new RedisEventBus(RedisStreams.using(client, uri), true, role, config.withNodeId(nodeId), new StreamMetrics(registry, role.wire()));
+  }
+
+  /** Opens its own client for {@code config.redisUrl()}; closed with the bus. */
+  public static RedisEventBus connect(Role role, SgConfig config, MeterRegistry registry) {
+    String url = config.redisUrl().orElseThrow(() -> new IllegalArgumentException("REDIS_URL is not set"));
+    return new RedisEventBus(RedisStreams.connect(url), true, role, config, new StreamMetrics(registry, role.wire()));
+  }
+
+  public Role role() {
+    return role;
+  }
+
+  public String nodeId() {
+    return config.nodeId();
+  }
+
+  /** Stable per process, so a restarted pod finds its own pending entries: {@code {role}-{node_id}}. */
+  public String consumerName() {
+    return consumerName(role);
+  }
+
+  /** The consumer name this node uses when it acts as {@code r} (standalone runs several roles). */
+  public String consumerName(Role r) {
+    return StreamKeys.requireSegment(r.wire() + "-" + config.nodeId());
+  }
+
+  public SgConfig config() {
+    return config;
+  }
+
+  public Topology topology() {
+    return topology;
+  }
+
+  public EnvelopeCodec codec() {
+    return codec;
+  }
+
+  public StreamMetrics metrics() {
+    return metrics;
+  }
+
+  public RedisStreams redis() {
+    return redis;
+  }
+
+  // ---------------------------------------------------------------- provisioning
+
+  /** The groups this role reads, for {@code platforms}. */
+  public List<StreamGroup> groups(Collection<String> platforms) {
+    return StreamPlan.groupsFor(role, topology, platforms);
+  }
+
+  /**
+   * Creates the consumer groups this role needs ({@code XGROUP CREATE … 0 MKSTREAM}); a group
+   * that exists is left as it is. New groups start at {@code 0} so that entries published
+   * before the first consumer started are read, not skipped.
+   */
+  public Mono<List<StreamGroup>> ensureStreams(Collection<String> platforms) {
+    List<StreamGroup> groups = groups(platforms);
+    return Flux.fromIterable(groups).concatMap(g -> ensureGroup(g.stream(), g.group())).then(Mono.just(groups));
+  }
+
+  /** Creates one group at {@code 0} with MKSTREAM; true if it was created, false if it existed. */
+  public Mono<Boolean> ensureGroup(String stream, String group) {
+    return redis.commands()
+        .xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), group, XGroupCreateArgs.Builder.mkstream())
+        .map(ok -> {
+          log.info("created consumer group {} on {}", group, stream);
+          return true;
+        })
+        .onErrorResume(e -> e.getMessage() != null && e.getMessage().startsWith("BUSYGROUP"), e -> Mono.just(false))
+        .onErrorMap(e -> !(e instanceof StreamException),
+            e -> new StreamException("cannot create consumer group: " + e.getMessage(), stream, group, null, null, e));
+  }
+
+  // ---------------------------------------------------------------- publishing
+
+  public Mono<String> publishInbound(InboundEnvelope env) {
+    return publish(topology.inboundStream(), env);
+  }
+
+  public Mono<String> publishOutbound(String platform, OutboundEnvelope env) {
+    return Mono.defer(() -> publish(topology.outboundStream(platform), env));
+  }
+
+  public Mono<String> publishToolsRequest(ToolRequest env) {
+    return publish(topology.toolsStream(), env);
+  }
+
+  public Mono<String> publishToolsReply(String replyStream, ToolReply env) {
+    return publish(replyStream, env);
+  }
+
+  /**
+   * Encodes {@code env} and adds it to {@code stream} with {@code MAXLEN ~ cap}; the entry id.
+   * Fails with the codec's typed error for an envelope over the size limit (nothing is sent),
+   * and with a {@link StreamException} once transient errors outlast the retries.
+   */
+  public Mono<String> publish(String stream, Envelope env) {
+    return Mono.defer(() -> {
+      byte[] data = codec.encode(env);
+      return publishFields(stream, StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers())));
+    });
+  }
+
+  /** Adds raw fields (used for dead letters and replays, whose {@code data} must stay byte-exact). */
+  public Mono<String> publishFields(String stream, Map<String, byte[]> fields) {
+    XAddArgs args = XAddArgs.Builder.maxlen(topology.maxLenFor(stream)).approximateTrimming(true);
+    return redis.commands()
+        .xadd(stream, args, fields)
+        .retryWhen(Retry.backoff(PUBLISH_ATTEMPTS - 1, Duration.ofMillis(50))
+            .maxBackoff(Duration.ofSeconds(1))
+            .filter(RedisErrors::isTransient))
+        .doOnNext(id -> metrics.published(stream))
+        .onErrorMap(e -> {
+          metrics.publishFailed(stream);
+          Throwable cause = reactor.core.Exceptions.isRetryExhausted(e) && e.getCause() != null ? e.getCause() : e;
+          return new StreamException("publish failed: " + cause.getMessage(), stream, null, null, null, cause);
+        });
+  }
+
+  // ---------------------------------------------------------------- monitoring
+
+  /** XINFO STREAM + XINFO GROUPS for {@code stream}. */
+  public Mono<StreamInfo> streamInfo(String stream) {
+    RedisReactiveCommands<String, byte[]> c = redis.commands();
+    Mono<Map<String, Object>> info = c.xinfoStream(stream).collectList().map(RedisEventBus::pairs);
+    Mono<List<GroupInfo>> groups = c.xinfoGroups(stream)
+        .map(o -> toGroupInfo(pairs(asList(o))))
+        .collectList();
+    return Mono.zip(info, groups)
+        .map(t -> new StreamInfo(stream,
+            asLong(t.getT1().get("length")),
+            entryId(t.getT1().get("first-entry")),
+            asString(t.getT1().get("last-generated-id")),
+            t.getT2()))
+        .onErrorMap(e -> new StreamException("XINFO failed: " + e.getMessage(), stream, null, null, null, e));
+  }
+
+  /** Entries delivered to {@code group} and not acknowledged. */
+  public Mono<Long> pendingCount(String stream, String group) {
+    return redis.commands().xpending(stream, group)
+        .map(s -> s.getCount())
+        .onErrorMap(e -> new StreamException("XPENDING failed: " + e.getMessage(), stream, group, null, null, e));
+  }
+
+  /** Entries not yet delivered to {@code group}; empty when Redis reports the lag as unknown (nil). */
+  public Mono<OptionalLong> groupLag(String stream, String group) {
+    return group(stream, group).map(GroupInfo::lag);
+  }
+
+  /** Whether {@code group}'s unread backlog is close enough to the cap that trimming would lose entries. */
+  public Mono<BacklogReport> backlog(String stream, String group) {
+    return streamInfo(stream).flatMap(info -> info.groups().stream()
+        .filter(g -> g.name().equals(group))
+        .findFirst()
+        .map(g -> Mono.just(BacklogReport.of(stream, group, info.length(), g.lag(), g.pending(), topology.maxLenFor(stream))))
+        .orElseGet(() -> Mono.error(new StreamException("no such group", stream, group, null, null, null))));
+  }
+
+  /** XPENDING summary over the pending entries of a stream range, used by consumers to read delivery counts. */
+  public Flux<io.lettuce.core.models.stream.PendingMessage> pendingRange(String stream, String group, String consumer, String from, String to, long count) {
+    return redis.commands().xpending(stream, io.lettuce.core.Consumer.from(group, consumer),
+        Range.create(from, to), io.lettuce.core.Limit.from(count));
+  }
+
+  private Mono<GroupInfo> group(String stream, String group) {
+    return redis.commands().xinfoGroups(stream)
+        .map(o -> toGroupInfo(pairs(asList(o))))
+        .filter(g -> g.name().equals(group))
+        .next()
+        .switchIfEmpty(Mono.error(() -> new StreamException("no such group", stream, group, null, null, null)))
+        .onErrorMap(e -> !(e instanceof StreamException),
+            e -> new StreamException("XINFO GROUPS failed: " + e.getMessage(), stream, group, null, null, e));
+  }
+
+  private static GroupInfo toGroupInfo(Map<String, Object> m) {
+    return new GroupInfo(
+        asString(m.get("name")),
+        asLong(m.get("consumers")),
+        asLong(m.get("pending")),
+        asString(m.get("last-delivered-id")),
+        optionalLong(m.get("entries-read")),
+        optionalLong(m.get("lag")));
+  }
+
+  private static List<?> asList(Object o) {
+    return o instanceof List<?> l ? l : List.of();
+  }
+
+  private static Map<String, Object> pairs(List<?> flat) {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i + 1 < flat.size(); i += 2) {
+      m.put(asString(flat.get(i)), flat.get(i + 1));
+    }
+    return m;
+  }
+
+  private static String asString(Object o) {
+    if (o == null) return null;
+    if (o instanceof byte[] b) return new String(b, StandardCharsets.UTF_8);
+    if (o instanceof java.nio.ByteBuffer bb) return StandardCharsets.UTF_8.decode(bb.duplicate()).toString();
+    return o.toString();
+  }
+
+  private static long asLong(Object o) {
+    OptionalLong v = optionalLong(o);
+    return v.isPresent() ? v.getAsLong() : 0;
+  }
+
+  private static OptionalLong optionalLong(Object o) {
+    if (o instanceof Number n) return OptionalLong.of(n.longValue());
+    String s = asString(o);
+    if (s == null || s.isEmpty()) return OptionalLong.empty();
+    try {
+      return OptionalLong.of(Long.parseLong(s));
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  private static String entryId(Object firstEntry) {
+    if (firstEntry instanceof List<?> l && !l.isEmpty()) {
+      return asString(l.get(0));
+    }
+    return null;
+  }
+
+  static List<String> ids(Collection<String> c) {
+    return new ArrayList<>(c);
+  }
+
+  @Override
+  public void close() {
+    if (ownsRedis) {
+      redis.close();
+    }
+  }
+}

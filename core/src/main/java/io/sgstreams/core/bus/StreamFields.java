@@ -1,0 +1,51 @@
+package io.sgstreams.core.bus;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The fields of a stream entry (wire contract): {@code data}, {@code ts}, {@code trace_id}. */
+public final class StreamFields {
+  public static final String DATA = "data";
+  public static final String TS = "ts";
+  public static final String TRACE_ID = "trace_id";
+  private static final byte[] EMPTY = new byte[0];
+
+  private StreamFields() {}
+
+  public static Map<String, byte[]> of(byte[] data, long ts, String traceId) {
+    Map<String, byte[]> m = new LinkedHashMap<>(4);
+    m.put(DATA, data);
+    m.put(TS, ascii(Long.toString(ts)));
+    m.put(TRACE_ID, traceId == null ? EMPTY : ascii(traceId));
+    return m;
+  }
+
+  /**
+   * The W3C trace id (32 hex) from a {@code traceparent} header
+   * ({@code 00-<trace id>-<parent id>-<flags>}), or empty.
+   */
+  public static String traceIdFrom(Map<String, String> headers) {
+    String tp = headers == null ? null : headers.get("traceparent");
+    if (tp == null || tp.length() < 55 || tp.charAt(2) != '-' || tp.charAt(35) != '-') {
+      return "";
+    }
+    String id = tp.substring(3, 35);
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return "";
+      }
+    }
+    return id;
+  }
+
+  public static String string(Map<String, byte[]> fields, String name) {
+    byte[] v = fields.get(name);
+    return v == null ? "" : new String(v, StandardCharsets.UTF_8);
+  }
+
+  static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+}

@@ -1,0 +1,89 @@
+package io.sgstreams.core.config;
+
+import java.time.Duration;
+
+/**
+ * How consumers read, reclaim, acknowledge and drain. Shared by every role; a receiver may
+ * override any field through its own options.
+ *
+ * @param maxDeliveries deliveries (server's count) after which a failing entry is dead-lettered
+ * @param claimMinIdle how long an entry must sit unacknowledged before another consumer claims it
+ * @param claimInterval how often a consumer looks for entries to claim
+ * @param readCount XREADGROUP COUNT (upper bound; also bounded by free in-flight slots)
+ * @param readBlock XREADGROUP BLOCK
+ * @param concurrency entries handled at once per consumer (the in-flight bound)
+ * @param ackBatch most ids in one XACK (acks are group-committed: one XACK in flight per stream,
+ *     the ids that arrive meanwhile go in the next one)
+ * @param drainTimeout how long shutdown waits for in-flight handlers
+ */
+public record ConsumerSettings(
+    int maxDeliveries,
+    Duration claimMinIdle,
+    Duration claimInterval,
+    int readCount,
+    Duration readBlock,
+    int concurrency,
+    int ackBatch,
+    Duration drainTimeout) {
+
+  public ConsumerSettings {
+    positive("max deliveries", maxDeliveries);
+    positive("read count", readCount);
+    positive("concurrency", concurrency);
+    positive("ack batch", ackBatch);
+    positive("claim min idle", claimMinIdle);
+    positive("claim interval", claimInterval);
+    positive("read block", readBlock);
+    if (drainTimeout == null || drainTimeout.isNegative()) {
+      throw new IllegalArgumentException("drain timeout must not be negative");
+    }
+  }
+
+  public static ConsumerSettings defaults() {
+    return new ConsumerSettings(
+        5,
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(5),
+        100,
+        Duration.ofSeconds(2),
+        64,
+        256,
+        Duration.ofSeconds(10));
+  }
+
+  public ConsumerSettings withMaxDeliveries(int n) {
+    return new ConsumerSettings(n, claimMinIdle, claimInterval, readCount, readBlock, concurrency, ackBatch, drainTimeout);
+  }
+
+  public ConsumerSettings withClaim(Duration minIdle, Duration interval) {
+    return new ConsumerSettings(maxDeliveries, minIdle, interval, readCount, readBlock, concurrency, ackBatch, drainTimeout);
+  }
+
+  public ConsumerSettings withRead(int count, Duration block) {
+    return new ConsumerSettings(maxDeliveries, claimMinIdle, claimInterval, count, block, concurrency, ackBatch, drainTimeout);
+  }
+
+  public ConsumerSettings withConcurrency(int n) {
+    return new ConsumerSettings(maxDeliveries, claimMinIdle, claimInterval, readCount, readBlock, n, ackBatch, drainTimeout);
+  }
+
+  public ConsumerSettings withAckBatch(int batch) {
+    return new ConsumerSettings(maxDeliveries, claimMinIdle, claimInterval, readCount, readBlock, concurrency, batch, drainTimeout);
+  }
+
+  public ConsumerSettings withDrainTimeout(Duration d) {
+    return new ConsumerSettings(maxDeliveries, claimMinIdle, claimInterval, readCount, readBlock, concurrency, ackBatch, d);
+  }
+
+  private static void positive(String what, int n) {
+    if (n <= 0) {
+      throw new IllegalArgumentException(what + " must be positive, got " + n);
+    }
+  }
+
+  private static void positive(String what, Duration d) {
+    if (d == null || d.isZero() || d.isNegative()) {
+      throw new IllegalArgumentException(what + " must be a positive duration, got " + d);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package io.sgstreams.core.consume;
+
+import io.sgstreams.core.envelope.Envelope;
+import io.sgstreams.core.envelope.EnvelopeException;
+import java.util.Map;
+import java.util.Optional;
+import reactor.core.publisher.Mono;
+
+/**
+ * One pending entry handed to this consumer: an immutable view plus the three ways to settle it.
+ * Settling is idempotent: the first of {@link #ack()}, {@link #deadLetter} or {@link #release()}
+ * wins and later calls return its outcome. There is no nack: a released entry stays pending and
+ * is redelivered by XAUTOCLAIM once idle, with the server's delivery count.
+ */
+public interface Delivery {
+  String stream();
+
+  String group();
+
+  String consumer();
+
+  /** The stream entry id. */
+  String id();
+
+  /** Times the server has delivered this entry to the group, this delivery included. */
+  long deliveryCount();
+
+  /** True when this delivery came from a claim or from this consumer's own pending list. */
+  boolean redelivered();
+
+  /** The raw entry fields, as stored. */
+  Map<String, byte[]> fields();
+
+  /** The {@code data} field, or null when the entry has none. */
+  byte[] data();
+
+  /** The {@code trace_id} field, or empty. */
+  String traceId();
+
+  /** The decoded envelope. @throws EnvelopeException when the entry cannot be decoded */
+  Envelope envelope();
+
+  /** Why the entry cannot be decoded, if it can't. */
+  Optional<EnvelopeException> decodeError();
+
+  /** XACK (group-committed with other acks). Starts at once; the Mono completes when Redis confirmed it. */
+  Mono<Void> ack();
+
+  /** Writes the dead-letter entry (wire contract), then XACKs this one. Starts at once. */
+  Mono<Void> deadLetter(Throwable cause);
+
+  /** Gives the entry back without acknowledging it: it stays pending and will be redelivered. */
+  void release();
+
+  /** Whether one of the settling calls was made. */
+  boolean settled();
+}

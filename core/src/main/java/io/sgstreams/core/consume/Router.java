@@ -1,0 +1,198 @@
+package io.sgstreams.core.consume;
+
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.consume.internal.KeyedSerializer;
+import io.sgstreams.core.envelope.Envelope;
+import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.envelope.ToolRequest;
+import io.sgstreams.core.metrics.StreamMetrics;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * Runs a handler over a receiver: the consumer engine every node uses.
+ *
+ * <ul>
+ *   <li>Up to {@code maxInFlight} entries at once; entries of the same (platform, channel_id)
+ *       one at a time, in stream order.
+ *   <li>A delivery is acknowledged only after its handler succeeded and every reply was
+ *       published.
+ *   <li>An undecodable entry, one delivered more than {@code maxDeliveries} times, or one whose
+ *       handler failed permanently or on its last allowed delivery is dead-lettered (DLQ entry
+ *       first, then XACK). Other failures leave it pending: it is claimed again once idle.
+ *   <li>{@link #shutdown()} stops reading, waits for in-flight handlers up to the drain
+ *       timeout, lets their acknowledgements finish, and leaves the rest pending.
+ * </ul>
+ */
+public final class Router {
+  private static final Logger log = LoggerFactory.getLogger(Router.class);
+
+  private final StreamReceiver receiver;
+  private final RedisEventBus bus;
+  private final Handler handler;
+  private final ReceiverOptions options;
+  private final StreamMetrics metrics;
+  private final KeyedSerializer serializer = new KeyedSerializer();
+  private final Sinks.Empty<Void> finished = Sinks.empty();
+  private volatile Disposable running;
+
+  private Router(StreamReceiver receiver, RedisEventBus bus, Handler handler, List<Middleware> chain) {
+    this.receiver = receiver;
+    this.bus = bus;
+    this.handler = Middleware.chain(handler, chain);
+    this.options = receiver.options();
+    this.metrics = bus.metrics();
+  }
+
+  public static Router create(StreamReceiver receiver, RedisEventBus bus, Handler handler, List<Middleware> chain) {
+    return new Router(receiver, bus, handler, List.copyOf(chain));
+  }
+
+  public static Router create(RedisEventBus bus, ReceiverOptions options, Handler handler, Middleware... chain) {
+    return create(StreamReceiver.create(bus, options), bus, handler, List.of(chain));
+  }
+
+  public StreamReceiver receiver() {
+    return receiver;
+  }
+
+  /** Starts consuming; returns at once. */
+  public synchronized Router start() {
+    if (running != null) {
+      throw new IllegalStateException("router already started");
+    }
+    running = receiver.receive()
+        .flatMap(d -> serializer.submit(orderKey(d), () -> process(d)), options.maxInFlight(), 1)
+        .doFinally(s -> finished.tryEmitEmpty())
+        .subscribe(v -> {}, e -> log.error("consumer {} stopped on an unexpected error", options.consumer(), e));
+    return this;
+  }
+
+  /** Starts consuming and completes when the router has shut down. */
+  public Mono<Void> run() {
+    return Mono.defer(() -> {
+      start();
+      return finished.asMono();
+    }).doOnCancel(() -> shutdown().subscribe());
+  }
+
+  /** Completes once the router has stopped (after {@link #shutdown()}). */
+  public Mono<Void> whenFinished() {
+    return finished.asMono();
+  }
+
+  /**
+   * Graceful stop: no new reads, in-flight handlers get up to the drain timeout, what finished is
+   * acknowledged, the rest stays pending for another consumer (or this one after a restart).
+   */
+  public Mono<Void> shutdown() {
+    return shutdown(options.drainTimeout());
+  }
+
+  public Mono<Void> shutdown(Duration drainTimeout) {
+    return Mono.defer(() -> {
+      receiver.stop();
+      if (running == null) {
+        finished.tryEmitEmpty();
+        return receiver.close();
+      }
+      return finished.asMono()
+          .timeout(drainTimeout)
+          .onErrorResume(TimeoutException.class, e -> {
+            log.warn("consumer {}: {} entries still in flight after the {} drain; they stay pending",
+                options.consumer(), receiver.inFlight(), drainTimeout);
+            running.dispose();
+            finished.tryEmitEmpty();
+            return Mono.empty();
+          })
+          .then(receiver.close());
+    });
+  }
+
+  /** Per-conversation order: (platform, channel_id); other kinds are unordered. */
+  static String orderKey(Delivery d) {
+    if (d.decodeError().isPresent()) {
+      return null;
+    }
+    Envelope e = d.envelope();
+    if (e.platform() == null || e.channelId() == null) {
+      return null;
+    }
+    return e.platform() + '\u0000' + e.channelId();
+  }
+
+  private Mono<Void> process(Delivery d) {
+    if (d.decodeError().isPresent()) {
+      metrics.failed(d.stream(), d.group());
+      return settle(d.deadLetter(d.decodeError().get()), d);
+    }
+    if (d.deliveryCount() > options.maxDeliveries()) {
+      metrics.failed(d.stream(), d.group());
+      return settle(d.deadLetter(new DeliveryLimitExceeded(d.id(), d.deliveryCount(), options.maxDeliveries())), d);
+    }
+    long start = System.nanoTime();
+    return Mono.defer(() -> handler.handle(d))
+        .flatMap(this::publishReplies)
+        .then(Mono.just(true))
+        .onErrorResume(e -> onFailure(d, e).then(Mono.just(false)))
+        .flatMap(ok -> {
+          if (!ok) {
+            return Mono.empty();
+          }
+          metrics.handlerLatency(d.stream(), d.group(), System.nanoTime() - start);
+          metrics.endToEnd(d.stream(), d.group(), d.envelope().enqueuedAt());
+          return settle(d.ack(), d);
+        });
+  }
+
+  private Mono<Void> onFailure(Delivery d, Throwable e) {
+    metrics.failed(d.stream(), d.group());
+    if (e instanceof PermanentFailure || d.deliveryCount() >= options.maxDeliveries()) {
+      return settle(d.deadLetter(e), d);
+    }
+    log.warn("handler failed for {} on {} (delivery {} of {}); it stays pending and is retried after {}: {}",
+        d.id(), d.stream(), d.deliveryCount(), options.maxDeliveries(), options.claimMinIdle(), e.toString());
+    d.release();
+    return Mono.empty();
+  }
+
+  /** An ack or dead-letter that fails leaves the entry pending; the consumer goes on. */
+  private Mono<Void> settle(Mono<Void> op, Delivery d) {
+    return op.onErrorResume(e -> {
+      log.warn("could not settle {} on {}; it stays pending and will be redelivered: {}", d.id(), d.stream(), e.toString());
+      return Mono.empty();
+    });
+  }
+
+  private Mono<Void> publishReplies(HandlerResult result) {
+    if (result == null || result.replies().isEmpty()) {
+      return Mono.empty();
+    }
+    return Flux.fromIterable(result.replies()).concatMap(r -> bus.publish(streamFor(r), r.envelope())).then();
+  }
+
+  private String streamFor(Reply r) {
+    if (r.stream() != null) {
+      return r.stream();
+    }
+    Envelope e = r.envelope();
+    if (e instanceof OutboundEnvelope o) {
+      return bus.topology().outboundStream(o.platform());
+    }
+    if (e instanceof ToolRequest) {
+      return bus.topology().toolsStream();
+    }
+    if (e instanceof InboundEnvelope) {
+      return bus.topology().inboundStream();
+    }
+    throw new IllegalArgumentException("a " + e.kind().wire() + " reply needs an explicit stream");
+  }
+}

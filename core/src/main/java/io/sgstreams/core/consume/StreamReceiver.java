@@ -1,0 +1,48 @@
+package io.sgstreams.core.consume;
+
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.consume.internal.DefaultStreamReceiver;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Reads a set of streams through one consumer group as one consumer.
+ *
+ * <ul>
+ *   <li>Each stream is read on a dedicated connection with {@code XREADGROUP COUNT n BLOCK ms};
+ *       n is bounded by downstream demand and by the free in-flight slots, so nothing is
+ *       buffered beyond what was asked for.
+ *   <li>After each (re)connect it first re-reads its own pending entries (id {@code 0}), then
+ *       new ones ({@code >}).
+ *   <li>Every claim interval it takes over entries idle for longer than the claim threshold
+ *       with {@code XAUTOCLAIM}, within the same in-flight budget; delivery counts come from
+ *       the server's pending list.
+ *   <li>Transient errors never end the Flux: the reader reconnects with backoff and jitter, and a
+ *       missing group (NOGROUP) is recreated at {@code 0}.
+ * </ul>
+ */
+public interface StreamReceiver {
+  static StreamReceiver create(RedisEventBus bus, ReceiverOptions options) {
+    return new DefaultStreamReceiver(bus, options);
+  }
+
+  ReceiverOptions options();
+
+  /**
+   * Cold: reading starts on subscribe. One subscriber at a time. Completes after {@link #stop()}
+   * once the reads in progress have returned; cancelling stops reading at once.
+   */
+  Flux<Delivery> receive();
+
+  /** Stops reading and claiming (a blocked read is unblocked); entries already read are still emitted. */
+  void stop();
+
+  /** Deliveries emitted and not yet settled. */
+  int inFlight();
+
+  /**
+   * Waits for queued acknowledgements, gives back what is unsettled (it stays pending for
+   * another consumer) and closes the readers' connections.
+   */
+  Mono<Void> close();
+}

@@ -1,0 +1,98 @@
+package io.sgstreams.core.consume.internal;
+
+import io.lettuce.core.api.reactive.RedisReactiveCommands;
+import io.sgstreams.core.metrics.StreamMetrics;
+import io.sgstreams.core.redis.RedisErrors;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.util.retry.Retry;
+
+/**
+ * Group commit of XACKs for one (stream, group): at most one XACK is in flight; ids acked
+ * meanwhile wait and go together in the next one (up to {@code batch}). An idle consumer acks
+ * at once; a busy one sends large batches, with no timer in between.
+ */
+public final class AckCommitter {
+  private static final Logger log = LoggerFactory.getLogger(AckCommitter.class);
+
+  private record Pending(String id, MonoSink<Void> sink) {}
+
+  private final RedisReactiveCommands<String, byte[]> redis;
+  private final String stream;
+  private final String group;
+  private final int batch;
+  private final StreamMetrics metrics;
+  private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean busy = new AtomicBoolean();
+
+  public AckCommitter(RedisReactiveCommands<String, byte[]> redis, String stream, String group, int batch, StreamMetrics metrics) {
+    this.redis = redis;
+    this.stream = stream;
+    this.group = group;
+    this.batch = batch;
+    this.metrics = metrics;
+  }
+
+  public Mono<Void> ack(String id) {
+    return Mono.create(sink -> {
+      queue.add(new Pending(id, sink));
+      drain();
+    });
+  }
+
+  /** True when nothing is queued or in flight. */
+  public boolean idle() {
+    return !busy.get() && queue.isEmpty();
+  }
+
+  private void drain() {
+    if (!busy.compareAndSet(false, true)) {
+      return;
+    }
+    List<Pending> taken = new ArrayList<>(Math.min(batch, 64));
+    Pending p;
+    while (taken.size() < batch && (p = queue.poll()) != null) {
+      taken.add(p);
+    }
+    if (taken.isEmpty()) {
+      busy.set(false);
+      if (!queue.isEmpty()) {
+        drain();
+      }
+      return;
+    }
+    String[] ids = new String[taken.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = taken.get(i).id();
+    }
+    redis.xack(stream, group, ids)
+        .retryWhen(Retry.backoff(3, Duration.ofMillis(50)).maxBackoff(Duration.ofSeconds(1)).filter(RedisErrors::isTransient))
+        .subscribe(
+            n -> metrics.acked(stream, group, ids.length),
+            e -> {
+              log.warn("XACK of {} entries failed on {} for group {}; they stay pending and will be redelivered: {}",
+                  ids.length, stream, group, e.toString());
+              taken.forEach(t -> t.sink().error(e));
+              next();
+            },
+            () -> {
+              taken.forEach(t -> t.sink().success());
+              next();
+            });
+  }
+
+  private void next() {
+    busy.set(false);
+    if (!queue.isEmpty()) {
+      drain();
+    }
+  }
+}

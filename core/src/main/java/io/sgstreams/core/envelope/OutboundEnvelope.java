@@ -1,0 +1,119 @@
+package io.sgstreams.core.envelope;
+
+import java.util.List;
+import java.util.Map;
+import org.msgpack.value.Value;
+
+/**
+ * A reply from a worker to a platform ({@code kind: "outbound"}).
+ *
+ * <p>Required: {@code id}, {@code correlationId}, {@code platform}, {@code channelId}, {@code type},
+ * {@code inReplyTo} (all non-empty) and {@code content} (non-null, may be empty). {@code messageKey} is the
+ * gateway's idempotency key for delivery; when null it defaults to {@code inReplyTo} (the same default the
+ * decoder applies when the key is absent), and it is always written.
+ */
+public record OutboundEnvelope(
+        int v,
+        String id,
+        String correlationId,
+        String platform,
+        String channelId,
+        long enqueuedAt,
+        Long deadline,
+        Map<String, String> headers,
+        String type,
+        String inReplyTo,
+        String content,
+        List<Attachment> attachments,
+        String messageKey,
+        Map<String, Value> extra) implements Envelope {
+
+    /** {@code type} of an ordinary reply message. */
+    public static final String TYPE_MESSAGE = "message";
+    /** {@code type} of an error reply. */
+    public static final String TYPE_ERROR = "error";
+
+    public OutboundEnvelope {
+        Checks.version(v);
+        Checks.notEmpty(id, "id");
+        Checks.notEmpty(correlationId, "correlationId");
+        Checks.notEmpty(platform, "platform");
+        Checks.notEmpty(channelId, "channelId");
+        headers = Checks.headers(headers);
+        Checks.notEmpty(type, "type");
+        Checks.notEmpty(inReplyTo, "inReplyTo");
+        Checks.notNull(content, "content");
+        attachments = Checks.attachments(attachments);
+        messageKey = messageKey == null ? inReplyTo : Checks.notEmpty(messageKey, "messageKey");
+        extra = ExtraFields.normalize(extra, Kind.OUTBOUND);
+    }
+
+    /** Same as {@code replyTo(in, type, content, 0)}. */
+    public static OutboundEnvelope replyTo(InboundEnvelope in, String type, String content) {
+        return replyTo(in, type, content, 0);
+    }
+
+    /**
+     * The {@code seq}-th reply of {@code type} to {@code in}: a fresh id; {@code correlationId}, {@code platform},
+     * {@code channelId}, {@code enqueuedAt}, {@code deadline} and {@code headers} (so {@code traceparent} flows)
+     * copied from {@code in}; {@code inReplyTo = in.id()}; and the deterministic {@link #messageKey(String,
+     * String, int) message key}, so a handler that is retried for the same inbound envelope produces the same key
+     * and the gateway can drop the duplicate delivery.
+     *
+     * @param seq 0 for the first (usually only) reply of this type; 1, 2, ... for further ones (e.g. chunks)
+     */
+    public static OutboundEnvelope replyTo(InboundEnvelope in, String type, String content, int seq) {
+        Checks.notNull(in, "in");
+        return new OutboundEnvelope(SCHEMA_VERSION, Ids.newId(), in.correlationId(), in.platform(), in.channelId(),
+                in.enqueuedAt(), in.deadline(), in.headers(), type, in.id(), content, null,
+                messageKey(in.id(), type, seq), null);
+    }
+
+    /**
+     * The message key rule: {@code inReplyTo + ":" + type} for {@code seq == 0}, else
+     * {@code inReplyTo + ":" + type + ":" + seq}.
+     */
+    public static String messageKey(String inReplyTo, String type, int seq) {
+        Checks.notEmpty(inReplyTo, "inReplyTo");
+        Checks.notEmpty(type, "type");
+        if (seq < 0) {
+            throw new IllegalArgumentException("seq must be >= 0, got " + seq);
+        }
+        return seq == 0 ? inReplyTo + ":" + type : inReplyTo + ":" + type + ":" + seq;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.OUTBOUND;
+    }
+
+    public OutboundEnvelope withAttachments(List<Attachment> attachments) {
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+                inReplyTo, content, attachments, messageKey, extra);
+    }
+
+    public OutboundEnvelope withDeadline(Long deadline) {
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+                inReplyTo, content, attachments, messageKey, extra);
+    }
+
+    public OutboundEnvelope withHeaders(Map<String, String> headers) {
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+                inReplyTo, content, attachments, messageKey, extra);
+    }
+
+    /** A copy with one header added or replaced. */
+    public OutboundEnvelope withHeader(String name, String value) {
+        return withHeaders(Envelopes.plus(headers, name, value));
+    }
+
+    public OutboundEnvelope withMessageKey(String messageKey) {
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+                inReplyTo, content, attachments, messageKey, extra);
+    }
+
+    public OutboundEnvelope withExtra(Map<String, Value> extra) {
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+                inReplyTo, content, attachments, messageKey, extra);
+    }
+}

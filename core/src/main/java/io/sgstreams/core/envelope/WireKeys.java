@@ -1,0 +1,108 @@
+package io.sgstreams.core.envelope;
+
+import java.nio.charset.StandardCharsets;
+
+/** The wire keys of the envelope map, numbered for bitmask bookkeeping, and which kind knows which. */
+final class WireKeys {
+    static final int V = 0;
+    static final int ID = 1;
+    static final int KIND = 2;
+    static final int CORRELATION_ID = 3;
+    static final int PLATFORM = 4;
+    static final int CHANNEL_ID = 5;
+    static final int ENQUEUED_AT = 6;
+    static final int DEADLINE = 7;
+    static final int HEADERS = 8;
+    static final int USER_ID = 9;
+    static final int CONTENT = 10;
+    static final int ATTACHMENTS = 11;
+    static final int REPLY_TO = 12;
+    static final int METADATA = 13;
+    static final int TYPE = 14;
+    static final int IN_REPLY_TO = 15;
+    static final int MESSAGE_KEY = 16;
+    static final int TOOL = 17;
+    static final int ARGS = 18;
+    static final int OK = 19;
+    static final int RESULT = 20;
+    static final int ERROR = 21;
+    static final int COUNT = 22;
+
+    static final String[] NAMES = {
+        "v", "id", "kind", "correlation_id", "platform", "channel_id", "enqueued_at", "deadline", "headers",
+        "user_id", "content", "attachments", "reply_to", "metadata",
+        "type", "in_reply_to", "message_key",
+        "tool", "args", "ok", "result", "error",
+    };
+
+    /** UTF-8 bytes of {@link #NAMES}, for writing keys without re-encoding them. */
+    static final byte[][] BYTES = new byte[COUNT][];
+
+    static {
+        for (int i = 0; i < COUNT; i++) {
+            BYTES[i] = NAMES[i].getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    static final int COMMON = mask(V, ID, KIND, CORRELATION_ID, PLATFORM, CHANNEL_ID, ENQUEUED_AT, DEADLINE, HEADERS);
+    static final int INBOUND = COMMON | mask(USER_ID, CONTENT, ATTACHMENTS, REPLY_TO, METADATA);
+    static final int OUTBOUND = COMMON | mask(TYPE, IN_REPLY_TO, CONTENT, ATTACHMENTS, MESSAGE_KEY);
+    static final int TOOL_REQUEST = COMMON | mask(TOOL, ARGS, REPLY_TO);
+    static final int TOOL_REPLY = COMMON | mask(OK, RESULT, ERROR);
+
+    private WireKeys() {
+    }
+
+    private static int mask(int... keys) {
+        int m = 0;
+        for (int k : keys) {
+            m |= 1 << k;
+        }
+        return m;
+    }
+
+    /** Keys this kind knows (its own plus the common ones), as a bitmask over the key numbers. */
+    static int known(Kind kind) {
+        switch (kind) {
+            case INBOUND: return INBOUND;
+            case OUTBOUND: return OUTBOUND;
+            case TOOL_REQUEST: return TOOL_REQUEST;
+            case TOOL_REPLY: return TOOL_REPLY;
+            default: throw new AssertionError(kind);
+        }
+    }
+
+    static boolean isKnown(Kind kind, String key) {
+        int id = id(key);
+        return id >= 0 && (known(kind) & (1 << id)) != 0;
+    }
+
+    /** Key number of a wire key, or -1. */
+    static int id(String key) {
+        switch (key) {
+            case "v": return V;
+            case "id": return ID;
+            case "kind": return KIND;
+            case "correlation_id": return CORRELATION_ID;
+            case "platform": return PLATFORM;
+            case "channel_id": return CHANNEL_ID;
+            case "enqueued_at": return ENQUEUED_AT;
+            case "deadline": return DEADLINE;
+            case "headers": return HEADERS;
+            case "user_id": return USER_ID;
+            case "content": return CONTENT;
+            case "attachments": return ATTACHMENTS;
+            case "reply_to": return REPLY_TO;
+            case "metadata": return METADATA;
+            case "type": return TYPE;
+            case "in_reply_to": return IN_REPLY_TO;
+            case "message_key": return MESSAGE_KEY;
+            case "tool": return TOOL;
+            case "args": return ARGS;
+            case "ok": return OK;
+            case "result": return RESULT;
+            case "error": return ERROR;
+            default: return -1;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.sgstreams.core.redis;
+
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import reactor.util.retry.Retry;
+import reactor.util.retry.RetryBackoffSpec;
+
+/** How Redis errors are told apart, and the backoff used for the ones that pass. */
+public final class RedisErrors {
+  private RedisErrors() {}
+
+  /** The consumer group (or its stream) is gone: recreate it at 0 so nothing is skipped. */
+  public static boolean isNoGroup(Throwable t) {
+    return message(t).startsWith("NOGROUP");
+  }
+
+  /**
+   * Errors that go away by themselves: lost or refused connections, timeouts, a server that is
+   * loading or failing over, cluster redirections.
+   */
+  public static boolean isTransient(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof RedisConnectionException
+          || c instanceof io.lettuce.core.RedisCommandTimeoutException
+          || c instanceof TimeoutException
+          || c instanceof IOException) {
+        return true;
+      }
+      if (c instanceof RedisCommandExecutionException) {
+        String m = message(c);
+        return m.startsWith("LOADING") || m.startsWith("MOVED") || m.startsWith("ASK")
+            || m.startsWith("TRYAGAIN") || m.startsWith("CLUSTERDOWN") || m.startsWith("MASTERDOWN")
+            || m.startsWith("UNBLOCKED") || m.startsWith("READONLY") || m.startsWith("BUSY");
+      }
+      if (c instanceof RedisException && message(c).contains("Connection")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Exponential backoff with jitter between {@code first} and {@code max}, forever. */
+  public static RetryBackoffSpec forever(Duration first, Duration max) {
+    return Retry.backoff(Long.MAX_VALUE, first).maxBackoff(max).jitter(0.5);
+  }
+
+  /** A jittered pause for attempt {@code n} (0-based). */
+  public static Duration backoff(int n, Duration first, Duration max) {
+    long base = first.toMillis() << Math.min(n, 20);
+    long capped = Math.min(base, max.toMillis());
+    return Duration.ofMillis(capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
+  }
+
+  private static String message(Throwable t) {
+    String m = t.getMessage();
+    return m == null ? "" : m;
+  }
+}
