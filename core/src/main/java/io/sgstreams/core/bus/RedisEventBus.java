@@ -198,6 +198,11 @@ public final class RedisEventBus implements AutoCloseable {
 
   // ---------------------------------------------------------------- monitoring
 
+  /** True when Redis answers PING within the command timeout (readiness). */
+  public Mono<Boolean> ping() {
+    return redis.commands().ping().map("PONG"::equals).onErrorReturn(false);
+  }
+
   /** XINFO STREAM + XINFO GROUPS for {@code stream}. */
   public Mono<StreamInfo> streamInfo(String stream) {
     RedisReactiveCommands<String, byte[]> c = redis.commands();

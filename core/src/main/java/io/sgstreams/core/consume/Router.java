@@ -43,6 +43,7 @@ public final class Router {
   private final KeyedSerializer serializer = new KeyedSerializer();
   private final Sinks.Empty<Void> finished = Sinks.empty();
   private volatile Disposable running;
+  private volatile boolean done;
 
   private Router(StreamReceiver receiver, RedisEventBus bus, Handler handler, List<Middleware> chain) {
     this.receiver = receiver;
@@ -71,7 +72,10 @@ public final class Router {
     }
     running = receiver.receive()
         .flatMap(d -> serializer.submit(orderKey(d), () -> process(d)), options.maxInFlight(), 1)
-        .doFinally(s -> finished.tryEmitEmpty())
+        .doFinally(s -> {
+          done = true;
+          finished.tryEmitEmpty();
+        })
         .subscribe(v -> {}, e -> log.error("consumer {} stopped on an unexpected error", options.consumer(), e));
     return this;
   }
@@ -82,6 +86,12 @@ public final class Router {
       start();
       return finished.asMono();
     }).doOnCancel(() -> shutdown().subscribe());
+  }
+
+  /** True between {@link #start()} and the end of its run: the consumer loop is alive. */
+  public boolean running() {
+    Disposable r = running;
+    return r != null && !r.isDisposed() && !done;
   }
 
   /** Completes once the router has stopped (after {@link #shutdown()}). */

@@ -207,7 +207,8 @@ final class EnvelopeReader {
         throwIfError(KIND);
         Kind kind = Kind.fromWireOrNull(kindStr);
         if (kind == null) {
-            throw new MalformedEnvelopeException("unknown kind '" + kindStr + "'");
+            throw new MalformedEnvelopeException("key 'kind' must be one of inbound, outbound, tool_request, "
+                    + "tool_reply; got unknown kind '" + kindStr + "'");
         }
         int known = WireKeys.known(kind);
         // 3. recorded errors

@@ -1,0 +1,21 @@
+package io.sgstreams.core.ops;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+/** The ops endpoints on a port of their own ({@code SG_ADMIN_PORT}, default 9090) for workers and tools nodes. */
+public final class AdminServer {
+  public static final int DEFAULT_PORT = 9090;
+
+  private AdminServer() {}
+
+  /** Binds now; {@code port} 0 picks a free port ({@link DisposableServer#port()}). */
+  public static DisposableServer start(String host, int port, PrometheusMeterRegistry registry, Readiness readiness) {
+    return HttpServer.create()
+        .host(host)
+        .port(port)
+        .route(OpsRoutes.routes(registry, readiness))
+        .bindNow();
+  }
+}

@@ -1,0 +1,44 @@
+package io.sgstreams.core.ops;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRoutes;
+
+/**
+ * {@code GET /health} (liveness: the process answers), {@code GET /ready} (every
+ * {@link Readiness} check passes: 200, else 503 with the failing checks) and
+ * {@code GET /metrics} (Prometheus text format). Mounted on the gateway's HTTP port and on the
+ * admin port of the other nodes.
+ */
+public final class OpsRoutes {
+  private OpsRoutes() {}
+
+  public static Consumer<HttpServerRoutes> routes(PrometheusMeterRegistry registry, Readiness readiness) {
+    return r -> r
+        .get("/health", (req, res) -> res.status(HttpResponseStatus.OK)
+            .header("Content-Type", "application/json")
+            .sendString(Mono.just("{\"status\":\"ok\"}")))
+        .get("/ready", (req, res) -> readiness.check().flatMap(rep -> res
+            .status(rep.ready() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE)
+            .header("Content-Type", "application/json")
+            .sendString(Mono.just(json(rep)))
+            .then()))
+        .get("/metrics", (req, res) -> res.status(HttpResponseStatus.OK)
+            .header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            .sendString(Mono.fromCallable(registry::scrape)));
+  }
+
+  static String json(Readiness.Report rep) {
+    String checks = rep.checks().entrySet().stream()
+        .map(e -> "\"" + escape(e.getKey()) + "\":" + (e.getValue() ? "true" : "false"))
+        .collect(Collectors.joining(","));
+    return "{\"status\":\"" + (rep.ready() ? "ready" : "not_ready") + "\",\"checks\":{" + checks + "}}";
+  }
+
+  private static String escape(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "\\\"");
+  }
+}
