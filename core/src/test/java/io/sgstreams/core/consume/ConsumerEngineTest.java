@@ -204,6 +204,13 @@ class ConsumerEngineTest {
 
     // replaying re-adds data to the original stream, and it decodes to the same envelope
     assertEquals(poison, b.codec().decode(dl.get("data")));
+
+    var reg = b.metrics().registry();
+    assertEquals(1.0, reg.get("sg.messages.dead.lettered").tag("stream", t.inboundStream()).counter().count());
+    assertEquals(3.0, reg.get("sg.messages.failed").tag("stream", t.inboundStream()).counter().count());
+X
+    assertTrue(reg.get("sg.handler.duration").tag("stream", t.inboundStream()).timer().count() >= 20);
+    assertTrue(reg.get("sg.end.to.end.latency").tag("stream", t.inboundStream()).timer().count() >= 20);
   }
 
   @Test
