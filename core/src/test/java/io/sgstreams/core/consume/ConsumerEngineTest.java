@@ -208,7 +208,7 @@ class ConsumerEngineTest {
     var reg = b.metrics().registry();
     assertEquals(1.0, reg.get("sg.messages.dead.lettered").tag("stream", t.inboundStream()).counter().count());
     assertEquals(3.0, reg.get("sg.messages.failed").tag("stream", t.inboundStream()).counter().count());
-X
+    assertEquals(21.0, reg.get("sg.messages.acked").tag("stream", t.inboundStream()).counter().count(), "20 handled + the dead letter's XACK");
     assertTrue(reg.get("sg.handler.duration").tag("stream", t.inboundStream()).timer().count() >= 20);
     assertTrue(reg.get("sg.end.to.end.latency").tag("stream", t.inboundStream()).timer().count() >= 20);
   }
