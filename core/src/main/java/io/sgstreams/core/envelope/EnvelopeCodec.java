@@ -15,6 +15,8 @@ package io.sgstreams.core.envelope;
  * {@link EnvelopeTooLargeException} (checked first), {@link UnsupportedVersionException} ({@code v} above
  * {@link Envelope#SCHEMA_VERSION}, judged before any other key), {@link MalformedEnvelopeException}
  * (everything else).
+ *
+ * <p>Decoded envelopes do not reference the input array, which the caller may reuse.
  */
 public final class EnvelopeCodec {
     /** Default size limit: 1 MiB. */

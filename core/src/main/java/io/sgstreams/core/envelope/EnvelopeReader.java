@@ -64,8 +64,9 @@ final class EnvelopeReader {
     private final byte[] buf;
     private final MessageUnpacker u;
 
-    /** Bitmask of the known keys met. */
+    /** Bitmask of the known keys met, and of those among them whose value was nil. */
     private int present;
+    private int nil;
     /** First content error per known key, and the first error not tied to one. */
     private String[] keyErrors;
     private String generalError;
@@ -120,7 +121,9 @@ final class EnvelopeReader {
         } catch (MessageNeverUsedFormatException e) {
             throw new MalformedEnvelopeException("invalid MessagePack: reserved type byte 0xc1", e);
         } catch (MessageSizeException e) {
-            throw new MalformedEnvelopeException("invalid MessagePack: declared length too large", e);
+            // a str/bin/ext/array/map header declaring 2^31 or more: necessarily beyond the input
+            throw new MalformedEnvelopeException("truncated MessagePack: a header declares a length of 2^31 or more",
+                    e);
         } catch (MessageIntegerOverflowException e) {
             throw new MalformedEnvelopeException("integer out of range", e);
         } catch (MessagePackException | IOException e) {
@@ -269,8 +272,12 @@ final class EnvelopeReader {
                             hdrs, tool, args, replyTo, extra);
                 case TOOL_REPLY:
                     require(OK);
-                    if (!ok && !has(ERROR)) {
-                        throw new MalformedEnvelopeException("missing required key 'error' (required when 'ok' is false)");
+                    if (!ok) {
+                        if ((present & (1 << ERROR)) == 0) {
+                            throw new MalformedEnvelopeException(
+                                    "missing required key 'error' (required when 'ok' is false)");
+                        }
+                        require(ERROR);
                     }
                     return new ToolReply((int) v, id, correlationId, platform, channelId, enqueuedAt, deadline,
                             hdrs, ok, result, error, extra);
@@ -337,6 +344,11 @@ final class EnvelopeReader {
     // ---------------------------------------------------------------- known keys
 
     private void readKnown(int kid) throws IOException {
+        if ((WireKeys.NILLABLE & (1 << kid)) != 0 && u.getNextFormat() == MessageFormat.NIL) {
+            u.unpackNil(); // an optional key set to nil reads as absent
+            nil |= 1 << kid;
+            return;
+        }
         switch (kid) {
             case V:
                 readVersion();
@@ -876,12 +888,17 @@ final class EnvelopeReader {
 
     // ---------------------------------------------------------------- error bookkeeping
 
+    /** True if the key was present with a non-nil value. */
     private boolean has(int kid) {
-        return (present & (1 << kid)) != 0;
+        return ((present & ~nil) & (1 << kid)) != 0;
     }
 
     private void require(int kid) {
-        if (!has(kid)) {
+        if ((nil & (1 << kid)) != 0) {
+            throw new MalformedEnvelopeException("key '" + NAMES[kid] + "' must be " + WireKeys.TYPES[kid]
+                    + ", got nil");
+        }
+        if ((present & (1 << kid)) == 0) {
             throw new MalformedEnvelopeException("missing required key '" + NAMES[kid] + "'");
         }
     }

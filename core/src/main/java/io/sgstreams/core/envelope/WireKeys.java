@@ -50,6 +50,18 @@ final class WireKeys {
     static final int TOOL_REQUEST = COMMON | mask(TOOL, ARGS, REPLY_TO);
     static final int TOOL_REPLY = COMMON | mask(OK, RESULT, ERROR);
 
+    /** Optional keys (for at least one kind) whose value may be nil, read as if the key were absent. */
+    static final int NILLABLE = mask(PLATFORM, CHANNEL_ID, DEADLINE, HEADERS, ATTACHMENTS, REPLY_TO, METADATA,
+            MESSAGE_KEY, RESULT, ERROR);
+
+    /** Wire type of each key, for error messages. */
+    static final String[] TYPES = {
+        "int", "str", "str", "str", "str", "str", "int", "int", "map",
+        "str", "str", "array", "str", "map",
+        "str", "str", "str",
+        "str", "map", "bool", "any", "map",
+    };
+
     private WireKeys() {
     }
 
