@@ -12,7 +12,11 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -45,6 +49,7 @@ public final class Router {
   private volatile Disposable running;
   private volatile boolean done;
 
+
   private Router(StreamReceiver receiver, RedisEventBus bus, Handler handler, List<Middleware> chain) {
     this.receiver = receiver;
     this.bus = bus;
@@ -70,14 +75,79 @@ public final class Router {
     if (running != null) {
       throw new IllegalStateException("router already started");
     }
-    running = receiver.receive()
-        .flatMap(d -> serializer.submit(orderKey(d), () -> process(d)), options.maxInFlight(), 1)
-        .doFinally(s -> {
-          done = true;
-          finished.tryEmitEmpty();
-        })
-        .subscribe(v -> {}, e -> log.error("consumer {} stopped on an unexpected error", options.consumer(), e));
+    Loop loop = new Loop();
+    running = loop;
+    receiver.receive().subscribe(loop);
     return this;
+  }
+
+  /**
+   * Keeps up to {@code maxInFlight} deliveries in progress and asks for one more each time one
+   * finishes. (A {@code flatMap} does the same but rescans all its inner subscribers on every
+   * completion, which showed as the top hotspot under load.)
+   */
+  private final class Loop extends BaseSubscriber<Delivery> {
+    private final AtomicInteger active = new AtomicInteger();
+    private final Disposable.Composite inner = Disposables.composite();
+    private volatile boolean upstreamDone;
+
+    @Override
+    protected void hookOnSubscribe(Subscription s) {
+      s.request(options.maxInFlight());
+    }
+
+    @Override
+    protected void hookOnNext(Delivery d) {
+      active.incrementAndGet();
+      Disposable[] self = new Disposable[1];
+      self[0] = serializer.submit(orderKey(d), () -> process(d))
+          .doFinally(sig -> {
+            if (self[0] != null) {
+              inner.remove(self[0]);
+            }
+            finishedOne();
+          })
+          .subscribe(v -> {}, e -> log.error("consumer {}: unexpected error processing {}", options.consumer(), d, e));
+      inner.add(self[0]);
+      if (self[0].isDisposed()) {
+        inner.remove(self[0]); // it finished on another thread before it was added
+      }
+    }
+
+    private void finishedOne() {
+      if (active.decrementAndGet() == 0 && upstreamDone) {
+        end();
+      } else if (!upstreamDone) {
+        request(1);
+      }
+    }
+
+    @Override
+    protected void hookOnComplete() {
+      upstreamDone = true;
+      if (active.get() == 0) {
+        end();
+      }
+    }
+
+    @Override
+    protected void hookOnError(Throwable e) {
+      log.error("consumer {} stopped on an unexpected error", options.consumer(), e);
+      hookOnComplete();
+    }
+
+    /** Drain timeout: cancel reading and every handler still running (their entries stay pending). */
+    @Override
+    protected void hookOnCancel() {
+      upstreamDone = true;
+      inner.dispose();
+      end();
+    }
+
+    private void end() {
+      done = true;
+      finished.tryEmitEmpty();
+    }
   }
 
   /** Starts consuming and completes when the router has shut down. */
