@@ -1,0 +1,142 @@
+package io.sgstreams.worker;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.consume.Handler;
+import io.sgstreams.core.consume.ReceiverOptions;
+import io.sgstreams.core.consume.Router;
+import io.sgstreams.core.consume.middleware.Middlewares;
+import io.sgstreams.core.ops.AdminServer;
+import io.sgstreams.core.ops.Readiness;
+import io.sgstreams.core.topology.Role;
+import io.sgstreams.worker.handlers.HandlerRegistry;
+import io.sgstreams.worker.metrics.WorkerMetrics;
+import io.sgstreams.worker.tools.ToolsClient;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+
+/**
+ * A worker: consumes the inbound stream with core's {@link Router} (group {@code sg:workers},
+ * consumer {@code worker-{node_id}}), runs the handler chosen by {@code SG_WORKER_HANDLER} on
+ * each message and publishes its replies; owns one {@link ToolsClient} for tool calls and,
+ * unless {@code SG_ADMIN_PORT=-1}, an admin server with {@code /health}, {@code /ready} (Redis
+ * reachable, consumer loop alive) and {@code /metrics}.
+ */
+public final class WorkerNode {
+  private static final Logger log = LoggerFactory.getLogger(WorkerNode.class);
+
+  private final RedisEventBus bus;
+  private final Router router;
+  private final ToolsClient tools;
+  private final DisposableServer admin;
+  private final String consumer;
+  private final AtomicBoolean stopped = new AtomicBoolean();
+
+  private WorkerNode(RedisEventBus bus, Router router, ToolsClient tools, DisposableServer admin, String consumer) {
+    this.bus = bus;
+    this.router = router;
+    this.tools = tools;
+    this.admin = admin;
+    this.consumer = consumer;
+  }
+
+  /**
+   * Provisions the worker group and the tool reply stream, builds the handler, starts consuming
+   * and binds the admin server. Blocks the calling thread until ready (a startup call, never on
+   * an event loop).
+   *
+   * @param bus created by the caller for {@link Role#WORKER} (or STANDALONE); not closed by the node
+   * @throws io.sgstreams.core.config.ConfigException for an unknown {@code SG_WORKER_HANDLER}
+   */
+  public static WorkerNode start(RedisEventBus bus, WorkerSettings settings, PrometheusMeterRegistry registry) {
+    return start(bus, settings, registry, Thread.currentThread().getContextClassLoader());
+  }
+
+  /** As {@link #start(RedisEventBus, WorkerSettings, PrometheusMeterRegistry)}, looking for user handlers in {@code loader}. */
+  public static WorkerNode start(RedisEventBus bus, WorkerSettings settings, PrometheusMeterRegistry registry, ClassLoader loader) {
+    HandlerFactory factory = HandlerRegistry.find(settings.handler(), loader);
+    var topology = bus.topology();
+    String consumer = bus.consumerName(Role.WORKER);
+    Duration startupWait = bus.redis().commandTimeout().multipliedBy(2);
+    bus.ensureGroup(topology.inboundStream(), topology.workerGroup()).block(startupWait);
+
+    WorkerMetrics metrics = new WorkerMetrics(registry);
+    ToolsClient tools = ToolsClient.start(bus, metrics, settings.maxPendingToolCalls(), settings.replyStreamTtl())
+        .block(startupWait);
+    Router router = null;
+    DisposableServer admin = null;
+    try {
+      Handler handler = factory.create(new WorkerContext(bus, bus.config(), settings, tools, registry));
+      ReceiverOptions opts = ReceiverOptions.of(topology.inboundStream(), topology.workerGroup(), consumer,
+          bus.config().consumer());
+      router = Router.create(bus, opts, handler, Middlewares.timeout(settings.handlerTimeout())).start();
+      if (settings.adminPort() >= 0) {
+        Router r = router;
+        Readiness readiness = new Readiness(Duration.ofSeconds(2))
+            .add("redis", bus::ping)
+            .addSync("consumer", r::running);
+        admin = AdminServer.start(settings.adminHost(), settings.adminPort(), registry, readiness);
+      }
+    } catch (RuntimeException e) {
+      // a half-started node must not leave readers running (e.g. the admin port is taken)
+      if (router != null) {
+        router.shutdown(Duration.ZERO).onErrorResume(x -> Mono.empty()).block(startupWait);
+      }
+      tools.close().onErrorResume(x -> Mono.empty()).block(startupWait);
+      throw e;
+    }
+    log.info("worker {} consuming {} (group {}) with handler '{}'; admin {}", consumer, topology.inboundStream(),
+        topology.workerGroup(), factory.name(),
+        admin == null ? "off" : "http://" + settings.adminHost() + ":" + admin.port());
+    return new WorkerNode(bus, router, tools, admin, consumer);
+  }
+
+  /** The admin server's port, or null when it is off. */
+  public Integer adminPort() {
+    return admin == null ? null : admin.port();
+  }
+
+  /** {@code worker-{node_id}}. */
+  public String consumerName() {
+    return consumer;
+  }
+
+  public ToolsClient tools() {
+    return tools;
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  /** Graceful: stop reading, drain in-flight handlers up to the configured drain timeout, close the tools client and the admin server. */
+  public Mono<Void> shutdown() {
+    return shutdown(bus.config().consumer().drainTimeout());
+  }
+
+  /**
+   * As {@link #shutdown()} with another drain timeout; {@link Duration#ZERO} abandons in-flight
+   * work at once (it stays pending and another worker claims it).
+   */
+  public Mono<Void> shutdown(Duration drainTimeout) {
+    return Mono.defer(() -> {
+      if (!stopped.compareAndSet(false, true)) {
+        return router.whenFinished();
+      }
+      return router.shutdown(drainTimeout)
+          .then(tools.close())
+          .then(Mono.defer(() -> {
+            if (admin == null) {
+              return Mono.<Void>empty();
+            }
+            admin.dispose(); // non-blocking; onDispose completes once the port is closed
+            return admin.onDispose().timeout(Duration.ofSeconds(2), Mono.empty());
+          }))
+          .doOnTerminate(() -> log.info("worker {} stopped", consumer));
+    });
+  }
+}

@@ -1,0 +1,118 @@
+package io.sgstreams.worker.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.channel.ChannelOption;
+import io.sgstreams.worker.internal.Json;
+import io.sgstreams.worker.metrics.WorkerMetrics;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
+import reactor.util.retry.Retry;
+
+/**
+ * A minimal OpenAI-compatible {@code POST {base}/chat/completions} client on Reactor Netty:
+ * non-blocking, a connect and a response timeout, a bounded response body, and a couple of
+ * retries with backoff for 429 and 5xx answers.
+ */
+public final class OpenAiClient {
+  /** Largest response body read; a bigger one is an error, not an unbounded buffer. */
+  static final int MAX_RESPONSE_BYTES = 4 << 20;
+  static final int RETRIES = 2;
+  static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
+
+  private final HttpClient http;
+  private final String url;
+  private final Duration timeout;
+  private final WorkerMetrics metrics;
+
+  public OpenAiClient(String baseUrl, Optional<String> apiKey, Duration timeout, WorkerMetrics metrics) {
+    this.url = baseUrl + "/chat/completions";
+    this.timeout = timeout;
+    this.metrics = metrics;
+    this.http = HttpClient.create()
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(10_000, timeout.toMillis()))
+        .responseTimeout(timeout)
+        .headers(h -> {
+          h.set("Content-Type", "application/json");
+          h.set("Accept", "application/json");
+          apiKey.ifPresent(k -> h.set("Authorization", "Bearer " + k));
+        });
+  }
+
+  /** The URL requests go to. */
+  public String url() {
+    return url;
+  }
+
+  /**
+   * Sends {@code request} and returns {@code choices[0].message}. Fails with
+   * {@link OpenAiException} for an HTTP error (after the retries for 429/5xx), a timeout, or a
+   * body that is not the expected JSON.
+   */
+  public Mono<JsonNode> chat(ObjectNode request) {
+    return Mono.defer(() -> once(request))
+        .retryWhen(Retry.backoff(RETRIES, FIRST_BACKOFF)
+            .filter(e -> e instanceof OpenAiException o && o.retryable())
+            .onRetryExhaustedThrow((spec, signal) -> signal.failure()));
+  }
+
+  private Mono<JsonNode> once(ObjectNode request) {
+    long start = System.nanoTime();
+    byte[] body;
+    try {
+      body = Json.MAPPER.writeValueAsBytes(request);
+    } catch (Exception e) {
+      return Mono.error(new OpenAiException("cannot encode the request: " + e.getMessage(), 0, e));
+    }
+    return http.post()
+        .uri(url)
+        .send(ByteBufFlux.fromString(Mono.just(new String(body, StandardCharsets.UTF_8))))
+        .response((res, content) -> bounded(content)
+            .map(bytes -> parse(res.status().code(), bytes)))
+        .next()
+        .timeout(timeout.plusSeconds(1)) // the response timeout covers idle reads; this bounds the whole exchange
+        .onErrorMap(e -> !(e instanceof OpenAiException), e -> new OpenAiException(
+            e instanceof TimeoutException || e.getClass().getSimpleName().contains("Timeout")
+                ? "the model API did not answer within " + timeout.toMillis() + " ms"
+                : "cannot reach the model API: " + e.getMessage(), 0, e))
+        .doOnSuccess(m -> metrics.llmCall("ok", System.nanoTime() - start))
+        .doOnError(e -> metrics.llmCall("error", System.nanoTime() - start));
+  }
+
+  private static JsonNode parse(int status, byte[] bytes) {
+    if (status / 100 != 2) {
+      String snippet = new String(bytes, 0, Math.min(bytes.length, 200), StandardCharsets.UTF_8);
+      throw new OpenAiException("the model API answered HTTP " + status + ": " + snippet, status, null);
+    }
+    JsonNode root;
+    try {
+      root = Json.MAPPER.readTree(bytes);
+    } catch (Exception e) {
+      throw new OpenAiException("the model API answered with invalid JSON", status, e);
+    }
+    JsonNode msg = root == null ? null : root.path("choices").path(0).path("message");
+    if (msg == null || !msg.isObject()) {
+      throw new OpenAiException("the model API answer has no choices[0].message", status, null);
+    }
+    return msg;
+  }
+
+  /** Collects the body chunk by chunk and fails as soon as it passes the bound. */
+  private static Mono<byte[]> bounded(reactor.netty.ByteBufFlux content) {
+    return content.asByteArray()
+        .reduce(new ByteArrayOutputStream(), (acc, chunk) -> {
+          if (acc.size() + chunk.length > MAX_RESPONSE_BYTES) {
+            throw new OpenAiException("response body larger than " + MAX_RESPONSE_BYTES + " bytes", 0, null);
+          }
+          acc.writeBytes(chunk);
+          return acc;
+        })
+        .map(ByteArrayOutputStream::toByteArray);
+  }
+}

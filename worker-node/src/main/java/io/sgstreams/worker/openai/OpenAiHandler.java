@@ -1,0 +1,136 @@
+package io.sgstreams.worker.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sgstreams.core.bus.StreamException;
+import io.sgstreams.core.consume.Delivery;
+import io.sgstreams.core.consume.Handler;
+import io.sgstreams.core.consume.HandlerResult;
+import io.sgstreams.core.consume.PermanentFailure;
+import io.sgstreams.core.consume.Reply;
+import io.sgstreams.core.envelope.Envelope;
+import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.envelope.ToolReply;
+import io.sgstreams.worker.WorkerSettings;
+import io.sgstreams.worker.internal.Json;
+import io.sgstreams.worker.tools.ToolCallException;
+import io.sgstreams.worker.tools.ToolsClient;
+import java.time.Duration;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Answers each inbound message with an OpenAI-compatible chat model. The model is offered the
+ * built-in tools; its {@code tool_calls} are run through the {@link ToolsClient} (one at a time,
+ * in order), their results appended as {@code role: tool} messages and the model asked again, up
+ * to {@code SG_OPENAI_MAX_TOOL_ROUNDS} rounds. The final assistant content is the {@code message}
+ * reply.
+ *
+ * <p>A model failure (HTTP error after retries, timeout, bad JSON, too many rounds) becomes an
+ * {@code error} reply and the entry is acknowledged: retrying it forever would not help. Only a
+ * failure to publish a tool request (Redis) fails the handler, so the entry is redelivered.
+ */
+public final class OpenAiHandler implements Handler {
+  private static final Logger log = LoggerFactory.getLogger(OpenAiHandler.class);
+
+  private final OpenAiClient client;
+  private final ToolsClient tools;
+  private final WorkerSettings settings;
+  private final ArrayNode toolDefs = ToolSchemas.builtIns();
+
+  public OpenAiHandler(OpenAiClient client, ToolsClient tools, WorkerSettings settings) {
+    this.client = client;
+    this.tools = tools;
+    this.settings = settings;
+  }
+
+  @Override
+  public Mono<HandlerResult> handle(Delivery delivery) {
+    return Mono.defer(() -> {
+      Envelope env = delivery.envelope();
+      if (!(env instanceof InboundEnvelope in)) {
+        return Mono.error(new PermanentFailure("the worker handles inbound envelopes, got " + env.kind().wire()
+            + " " + env.id() + " on " + delivery.stream()));
+      }
+      ArrayNode messages = Json.MAPPER.createArrayNode();
+      settings.openAiSystemPrompt().ifPresent(p -> messages.addObject().put("role", "system").put("content", p));
+      messages.addObject().put("role", "user").put("content", in.content());
+      return round(in, messages, 0)
+          .map(text -> reply(in, OutboundEnvelope.TYPE_MESSAGE, text))
+          .onErrorResume(e -> !(e instanceof StreamException), e -> {
+            log.warn("openai handler: error reply to {} ({}): {}", in.id(), in.channelId(), e.toString());
+            return Mono.just(reply(in, OutboundEnvelope.TYPE_ERROR, reason(e)));
+          });
+    });
+  }
+
+  /** One model call; recurses after running the tool calls it asked for. */
+  private Mono<String> round(InboundEnvelope in, ArrayNode messages, int rounds) {
+    ObjectNode req = Json.MAPPER.createObjectNode();
+    req.put("model", settings.openAiModel());
+    req.set("messages", messages);
+    req.set("tools", toolDefs);
+    return client.chat(req).flatMap(msg -> {
+      JsonNode calls = msg.path("tool_calls");
+      if (!calls.isArray() || calls.isEmpty()) {
+        JsonNode content = msg.path("content");
+        return Mono.just(content.isTextual() ? content.asText() : "");
+      }
+      if (rounds >= settings.openAiMaxToolRounds()) {
+        return Mono.error(new OpenAiException("the model asked for tools more than "
+            + settings.openAiMaxToolRounds() + " times", 0, null));
+      }
+      messages.add(msg);
+      return Flux.fromIterable(calls)
+          .concatMap(call -> runTool(in, call).doOnNext(messages::add))
+          .then(Mono.defer(() -> round(in, messages, rounds + 1)));
+    });
+  }
+
+  /** The {@code role: tool} message answering one tool call; tool failures are told to the model. */
+  private Mono<ObjectNode> runTool(InboundEnvelope in, JsonNode call) {
+    String id = call.path("id").asText("");
+    String name = call.path("function").path("name").asText("");
+    String argText = call.path("function").path("arguments").asText("");
+    Map<String, Object> args;
+    try {
+      args = Json.parseObject(argText);
+    } catch (IllegalArgumentException e) {
+      return Mono.just(toolMessage(id, Json.render(Map.of("error", "bad_arguments", "message", e.getMessage()))));
+    }
+    Duration timeout = settings.toolTimeout();
+    return tools.callTool(name, args, timeout, in)
+        .map(r -> toolMessage(id, render(r)))
+        .onErrorResume(ToolCallException.class,
+            e -> Mono.just(toolMessage(id, Json.render(Map.of("error", e.code(), "message", e.getMessage())))));
+  }
+
+  private static String render(ToolReply r) {
+    if (r.ok()) {
+      return Json.render(r.result());
+    }
+    return Json.render(Map.of("error", r.error().code(), "message", r.error().message() == null ? "" : r.error().message()));
+  }
+
+  private static ObjectNode toolMessage(String callId, String content) {
+    ObjectNode m = Json.MAPPER.createObjectNode();
+    m.put("role", "tool");
+    m.put("tool_call_id", callId);
+    m.put("content", content);
+    return m;
+  }
+
+  private static String reason(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return "the assistant could not answer: " + (m.length() > 300 ? m.substring(0, 300) + "…" : m);
+  }
+
+  private static HandlerResult reply(InboundEnvelope in, String type, String content) {
+    return HandlerResult.of(Reply.outbound(OutboundEnvelope.replyTo(in, type, content)));
+  }
+}

@@ -1,0 +1,31 @@
+package io.sgstreams.worker;
+
+import static org.awaitility.Awaitility.await;
+
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.bus.StreamFields;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.testing.Streams;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** Reading a platform's outbound stream back in tests. */
+final class Outbound {
+  private Outbound() {}
+
+  static List<OutboundEnvelope> all(RedisEventBus bus, String platform) {
+    return Streams.all(bus, bus.topology().outboundStream(platform)).stream()
+        .map(m -> bus.codec().decode(m.getBody().get(StreamFields.DATA), OutboundEnvelope.class))
+        .toList();
+  }
+
+  static Optional<OutboundEnvelope> replyTo(RedisEventBus bus, String platform, String inboundId) {
+    return all(bus, platform).stream().filter(o -> o.inReplyTo().equals(inboundId)).findFirst();
+  }
+
+  static OutboundEnvelope awaitReply(RedisEventBus bus, String platform, String inboundId, Duration within) {
+    return await().atMost(within).pollInterval(Duration.ofMillis(20))
+        .until(() -> replyTo(bus, platform, inboundId), Optional::isPresent).get();
+  }
+}
