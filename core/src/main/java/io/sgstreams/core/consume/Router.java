@@ -46,7 +46,7 @@ public final class Router {
   private final StreamMetrics metrics;
   private final KeyedSerializer serializer = new KeyedSerializer();
   private final Sinks.Empty<Void> finished = Sinks.empty();
-  private volatile Disposable running;
+  private volatile Loop running;
   private volatile boolean done;
 
 
@@ -136,10 +136,14 @@ public final class Router {
       hookOnComplete();
     }
 
-    /** Drain timeout: cancel reading and every handler still running (their entries stay pending). */
-    @Override
-    protected void hookOnCancel() {
+    /**
+     * Drain timeout: cancel reading and every handler still running or waiting (their entries
+     * stay pending). Explicit, because after {@code stop()} the receive Flux has usually
+     * completed already and a plain {@code dispose()} would no longer reach the handlers.
+     */
+    void abort() {
       upstreamDone = true;
+      cancel();
       inner.dispose();
       end();
     }
@@ -189,8 +193,7 @@ public final class Router {
           .onErrorResume(TimeoutException.class, e -> {
             log.warn("consumer {}: {} entries still in flight after the {} drain; they stay pending",
                 options.consumer(), receiver.inFlight(), drainTimeout);
-            running.dispose();
-            finished.tryEmitEmpty();
+            running.abort();
             return Mono.empty();
           })
           .then(receiver.close());

@@ -343,14 +343,16 @@ class ConsumerEngineTest {
     b.ensureStreams(List.of("web")).block();
     publish(b, 20, "c", 20);
     AtomicInteger started = new AtomicInteger();
+    AtomicInteger cancelled = new AtomicInteger();
     Router r = start(b, workerOptions(b, "worker-stuck").withMaxInFlight(5), d ->
         Mono.defer(() -> {
           started.incrementAndGet();
           return Mono.delay(Duration.ofSeconds(30));
-        }).thenReturn(HandlerResult.none()));
+        }).doOnCancel(cancelled::incrementAndGet).thenReturn(HandlerResult.none()));
     await().atMost(Duration.ofSeconds(10)).until(() -> started.get() == 5);
     r.shutdown(Duration.ofMillis(300)).block(Duration.ofSeconds(10));
     routers.remove(r);
+    assertEquals(5, cancelled.get(), "handlers still running after the drain timeout are cancelled");
     assertEquals(5, Streams.pending(b, t.inboundStream(), t.workerGroup()), "unfinished entries stay pending");
 
     // another consumer reclaims and finishes them
