@@ -1,0 +1,169 @@
+package io.sgstreams.gateway;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.consume.Router;
+import io.sgstreams.core.ops.OpsRoutes;
+import io.sgstreams.core.ops.Readiness;
+import io.sgstreams.gateway.auth.ApiKeyAuth;
+import io.sgstreams.gateway.fanout.ChannelFeed;
+import io.sgstreams.gateway.fanout.ChannelHistory;
+import io.sgstreams.gateway.fanout.ReplyHub;
+import io.sgstreams.gateway.fanout.ReplyTail;
+import io.sgstreams.gateway.http.ApiError;
+import io.sgstreams.gateway.http.GatewayMetrics;
+import io.sgstreams.gateway.http.HttpResult;
+import io.sgstreams.gateway.http.MessagesRoute;
+import io.sgstreams.gateway.http.RequestGuard;
+import io.sgstreams.gateway.http.Responses;
+import io.sgstreams.gateway.http.SseRoute;
+import io.sgstreams.gateway.http.WsRoute;
+import io.sgstreams.gateway.limit.IdempotencyStore;
+import io.sgstreams.gateway.limit.RateLimiter;
+import io.sgstreams.gateway.webhook.WebhookDelivery;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+
+/**
+ * The gateway node: HTTP API ({@code POST /v1/messages}, SSE, WebSocket) and ops routes on one
+ * port; one tail reader per platform outbound stream fanning replies out in-process; the
+ * {@code webhook} consumer when a URL is configured. See {@code docs/gateway.md}.
+ */
+public final class GatewayNode {
+  private static final Logger log = LoggerFactory.getLogger(GatewayNode.class);
+  /** Requests holding for a reply at once, per node; past this a wait gets 503. */
+  static final int MAX_WAITING = 10_000;
+  private static final Duration DRAIN = Duration.ofSeconds(10);
+  private static final Pattern KNOWN_PATHS =
+      Pattern.compile("/v1/messages|/v1/ws|/v1/channels/[^/]+/events|/health|/ready|/metrics");
+
+  private final DisposableServer server;
+  private final List<ReplyTail> tails;
+  private final Router webhook;
+  private final Sinks.Empty<Void> closing;
+  private final ReplyHub hub;
+
+  private GatewayNode(DisposableServer server, List<ReplyTail> tails, Router webhook, Sinks.Empty<Void> closing, ReplyHub hub) {
+    this.server = server;
+    this.tails = tails;
+    this.webhook = webhook;
+    this.closing = closing;
+    this.hub = hub;
+  }
+
+  /**
+   * Provisions the streams and groups (ensureStreams), starts the tail readers, the webhook
+   * consumer (when configured) and the HTTP server. Call from a plain thread (it waits for
+   * startup), never from an event loop. {@code bus} is a {@link io.sgstreams.core.topology.Role#GATEWAY} bus.
+   */
+  public static GatewayNode start(RedisEventBus bus, GatewaySettings s, PrometheusMeterRegistry registry) {
+    List<String> platforms = bus.topology().platforms();
+    bus.ensureStreams(platforms).block(Duration.ofSeconds(30));
+    if (!s.authEnabled()) {
+      log.warn("gateway: SG_API_KEYS is empty: authentication is OFF (allowed only because {} is a loopback address)", s.host());
+    }
+
+    ReplyHub hub = new ReplyHub(registry, MAX_WAITING);
+    List<ReplyTail> tails = platforms.stream()
+        .map(p -> new ReplyTail(bus, bus.topology().outboundStream(p), hub::dispatch))
+        .toList();
+    Flux.fromIterable(tails).concatMap(ReplyTail::start).then().block(Duration.ofSeconds(30));
+
+    Router webhook = null;
+    if (s.webhookUrl().isPresent() && platforms.contains(WebhookDelivery.PLATFORM)) {
+      webhook = new WebhookDelivery(s.webhookUrl().get(), s.webhookMaxAttempts(), s.webhookBackoff(), s.webhookTimeout())
+          .start(bus);
+      log.info("gateway: webhook replies are POSTed to {} (up to {} attempts)", s.webhookUrl().get(), s.webhookMaxAttempts());
+    } else {
+      log.info("gateway: SG_WEBHOOK_URL is not set; no webhook consumer runs, webhook replies wait in {}",
+          bus.topology().outboundStream(WebhookDelivery.PLATFORM));
+    }
+
+    Sinks.Empty<Void> closing = Sinks.empty();
+    Mono<Void> closed = closing.asMono();
+    GatewayMetrics metrics = new GatewayMetrics(registry);
+    Responses responses = new Responses(metrics);
+    RequestGuard guard = new RequestGuard(new ApiKeyAuth(s.apiKeys()),
+        new RateLimiter(bus, s.rateLimitPerMinute(), Clock.systemUTC()));
+    ChannelFeed feed = new ChannelFeed(hub, new ChannelHistory(bus), bus.topology());
+    MessagesRoute messages = new MessagesRoute(bus, guard, hub, new IdempotencyStore(bus, s.idempotencyTtl()),
+        responses, s.maxWait(), s.maxBodyBytes());
+    SseRoute sse = new SseRoute(guard, feed, responses, metrics, s.sseHeartbeat(), platforms, closed);
+    WsRoute ws = new WsRoute(bus, guard, feed, responses, metrics, s.sseHeartbeat(), s.maxBodyBytes(), closed);
+
+    Router wh = webhook;
+    Readiness readiness = new Readiness(Duration.ofSeconds(2))
+        .add("redis", bus::ping)
+        .addSync("outbound_readers", () -> tails.stream().allMatch(ReplyTail::alive));
+    if (wh != null) {
+      readiness.addSync("webhook_consumer", wh::running);
+    }
+
+    DisposableServer server = HttpServer.create()
+        .host(s.host())
+        .port(s.port())
+        .route(r -> {
+          OpsRoutes.routes(registry, readiness).accept(r);
+          r.post("/v1/messages", messages::handle)
+              .get("/v1/channels/{channel}/events", sse::handle)
+              .get("/v1/ws", ws::handle)
+              .route(req -> true, (req, res) -> fallback(req, res, responses));
+        })
+        .bindNow(Duration.ofSeconds(30));
+    log.info("gateway listening on http://{}:{} (auth {}, platforms {})", s.host(), server.port(),
+        s.authEnabled() ? "on" : "OFF", platforms);
+    return new GatewayNode(server, tails, webhook, closing, hub);
+  }
+
+  /** The bound port (useful with SG_HTTP_PORT=0). */
+  public int port() {
+    return server.port();
+  }
+
+  /** Requests currently holding for a reply. */
+  public int waitingRequests() {
+    return hub.waiting();
+  }
+
+  /**
+   * Graceful stop: ends SSE / WebSocket streams, stops accepting and waits up to 10 s for
+   * in-flight requests, then stops the tail readers and drains the webhook consumer.
+   */
+  public Mono<Void> shutdown() {
+    return Mono.defer(() -> {
+      closing.tryEmitEmpty();
+      Mono<Void> http = Mono.<Void>fromRunnable(() -> server.disposeNow(DRAIN))
+          .subscribeOn(Schedulers.boundedElastic())
+          .onErrorResume(e -> {
+            log.warn("gateway: HTTP server did not stop cleanly: {}", e.toString());
+            return Mono.empty();
+          });
+      Mono<Void> readers = Flux.fromIterable(tails).flatMap(ReplyTail::stop).then();
+      Mono<Void> wh = webhook == null ? Mono.empty() : webhook.shutdown();
+      return http.then(readers).then(wh).doOnSuccess(v -> log.info("gateway on port {} stopped", server.port()));
+    });
+  }
+
+  private static Publisher<Void> fallback(HttpServerRequest req, HttpServerResponse res, Responses responses) {
+    String path = req.fullPath();
+    if (KNOWN_PATHS.matcher(path).matches()) {
+      res.header("Allow", path.equals("/v1/messages") ? "POST" : "GET");
+      return responses.send(res, "other", HttpResult.of(405,
+          new ApiError(405, "method_not_allowed", req.method().name() + " is not allowed on " + path).body()));
+    }
+    return responses.send(res, "other", HttpResult.of(404, new ApiError(404, "not_found", "no route " + path).body()));
+  }
+}

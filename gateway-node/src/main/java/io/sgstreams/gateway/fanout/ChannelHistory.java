@@ -1,0 +1,79 @@
+package io.sgstreams.gateway.fanout;
+
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.bus.StreamFields;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Replays a channel's replies after a {@code Last-Event-ID}: paged {@code XRANGE stream (id + COUNT
+ * n} (exclusive start), filtered to the channel, bounded in entries scanned. Tells the caller to
+ * send a reset when the id is older than the stream's first entry (the gap was trimmed away).
+ */
+public final class ChannelHistory {
+  static final int PAGE = 100;
+  /** At most this many stream entries are scanned per resume (all channels share the stream). */
+  static final int MAX_SCANNED = 20_000;
+
+  private final RedisEventBus bus;
+
+  public ChannelHistory(RedisEventBus bus) {
+    this.bus = bus;
+  }
+
+  /** What a resume found. */
+  public sealed interface Item {}
+
+  /** A missed reply. */
+  public record Missed(ReplyEvent event) implements Item {}
+
+  /** The client's id is gone from the stream (or the scan bound was hit): it must start over. */
+  public record Reset(String reason) implements Item {}
+
+  /** Missed replies of {@code channel} after {@code lastEventId}, in stream order. */
+  public Flux<Item> after(String stream, String platform, String channel, String lastEventId) {
+    return firstId(stream).flatMapMany(first -> {
+      if (!first.isEmpty() && StreamIds.compare(lastEventId, first) < 0) {
+        return Flux.just(new Reset("last event id " + lastEventId + " is older than the oldest retained entry " + first));
+      }
+      AtomicLong scanned = new AtomicLong();
+      return page(stream, lastEventId)
+          .expand(batch -> batch.size() < PAGE || scanned.addAndGet(batch.size()) >= MAX_SCANNED
+              ? Mono.empty()
+              : page(stream, batch.get(batch.size() - 1).getId()))
+          .concatMapIterable(batch -> batch)
+          .<Item>handle((m, out) -> {
+            try {
+              OutboundEnvelope o = bus.codec().decode(m.getBody().get(StreamFields.DATA), OutboundEnvelope.class);
+              if (platform.equals(o.platform()) && channel.equals(o.channelId())) {
+                out.next(new Missed(new ReplyEvent(stream, m.getId(), o)));
+              }
+            } catch (RuntimeException e) {
+              // undecodable entries are nobody's reply; skip them
+            }
+          })
+          .concatWith(Mono.fromSupplier(() -> scanned.get() >= MAX_SCANNED
+              ? new Reset("more than " + MAX_SCANNED + " entries to replay")
+              : null));
+    });
+  }
+
+  private Mono<List<StreamMessage<String, byte[]>>> page(String stream, String afterId) {
+    return bus.redis().commands()
+        .xrange(stream, Range.from(Range.Boundary.excluding(afterId), Range.Boundary.unbounded()), Limit.from(PAGE))
+        .collectList();
+  }
+
+  private Mono<String> firstId(String stream) {
+    return bus.redis().commands().xrange(stream, Range.create("-", "+"), Limit.from(1))
+        .next()
+        .map(StreamMessage::getId)
+        .defaultIfEmpty("");
+  }
+}

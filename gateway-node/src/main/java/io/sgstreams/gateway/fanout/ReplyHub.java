@@ -1,0 +1,171 @@
+package io.sgstreams.gateway.fanout;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.gateway.http.ApiError;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * In-process fan-out of the replies the node's tail readers see: to the POST waiting for that
+ * inbound id, and to every SSE / WebSocket subscriber of that (platform, channel). Every queue is
+ * bounded: a subscriber that falls {@link #SUBSCRIBER_QUEUE} replies behind is disconnected with
+ * {@link SlowConsumerException}; at most {@code maxWaiting} requests wait at once.
+ */
+public final class ReplyHub {
+  public static final int SUBSCRIBER_QUEUE = 256;
+
+  private final Map<String, Sinks.One<ReplyEvent>> waiters = new ConcurrentHashMap<>();
+  private final Map<String, Set<Subscriber>> channels = new ConcurrentHashMap<>();
+  private final RecentKeys recent = new RecentKeys(10_000);
+  private final AtomicInteger waiting = new AtomicInteger();
+  private final int maxWaiting;
+  private final Counter toWaiters;
+  private final Counter toSubscribers;
+  private final Counter duplicates;
+
+  public ReplyHub(MeterRegistry registry, int maxWaiting) {
+    this.maxWaiting = maxWaiting;
+    this.toWaiters = Counter.builder("sg.gateway.replies.fanned.out").tag("target", "waiting_request").register(registry);
+    this.toSubscribers = Counter.builder("sg.gateway.replies.fanned.out").tag("target", "subscriber").register(registry);
+    this.duplicates = Counter.builder("sg.gateway.replies.duplicate").register(registry);
+    Gauge.builder("sg.gateway.waiting.requests", waiting, AtomicInteger::get).register(registry);
+  }
+
+  /** Called by the tail readers for every outbound entry, in stream order. */
+  public void dispatch(ReplyEvent e) {
+    OutboundEnvelope o = e.reply();
+    if (!recent.firstTime(o.inReplyTo() + '\u0000' + o.messageKey())) {
+      duplicates.increment();
+      return;
+    }
+    Sinks.One<ReplyEvent> w = waiters.get(o.inReplyTo());
+    if (w != null && w.tryEmitValue(e).isSuccess()) {
+      toWaiters.increment();
+    }
+    Set<Subscriber> subs = channels.get(channelKey(o.platform(), o.channelId()));
+    if (subs != null) {
+      for (Subscriber s : subs) {
+        s.offer(e);
+        toSubscribers.increment();
+      }
+    }
+  }
+
+  /**
+   * Registers a wait for the reply to inbound {@code id} before it is published (so the reply
+   * cannot be missed); the Mono gives the reply, or empty after {@code timeout}. Fails with 503
+   * when too many requests wait already.
+   */
+  public Waiter await(String inboundId) {
+    if (waiting.incrementAndGet() > maxWaiting) {
+      waiting.decrementAndGet();
+      throw new ApiError(503, "too_many_waiting", "too many requests are waiting for replies; retry without ?wait or later");
+    }
+    Sinks.One<ReplyEvent> sink = Sinks.one();
+    waiters.put(inboundId, sink);
+    return new Waiter(inboundId, sink);
+  }
+
+  /** A registered wait; {@link #reply(Duration)} must be subscribed, or {@link #cancel()} called. */
+  public final class Waiter {
+    private final String id;
+    private final Sinks.One<ReplyEvent> sink;
+    private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private Waiter(String id, Sinks.One<ReplyEvent> sink) {
+      this.id = id;
+      this.sink = sink;
+    }
+
+    public Mono<Optional<ReplyEvent>> reply(Duration timeout) {
+      return sink.asMono().map(Optional::of)
+          .timeout(timeout, Mono.just(Optional.empty()))
+          .doFinally(s -> cancel());
+    }
+
+    public void cancel() {
+      if (done.compareAndSet(false, true)) {
+        waiters.remove(id, sink);
+        waiting.decrementAndGet();
+      }
+    }
+  }
+
+  /**
+   * Live replies of one channel from now on; the subscription is registered when this method
+   * returns (not on subscribe), so a caller can register, then read history, then go live
+   * without a gap. The Flux errors with {@link SlowConsumerException} on overflow.
+   */
+  public Subscriber subscribe(String platform, String channelId) {
+    Subscriber s = new Subscriber(channelKey(platform, channelId), channelId);
+    channels.computeIfAbsent(s.key, k -> ConcurrentHashMap.newKeySet()).add(s);
+    return s;
+  }
+
+  public int waiting() {
+    return waiting.get();
+  }
+
+  private static String channelKey(String platform, String channel) {
+    return platform + '\u0000' + channel;
+  }
+
+  /** One SSE stream's or WebSocket subscription's bounded queue. */
+  public final class Subscriber {
+    private final String key;
+    private final String channel;
+    private final Sinks.Many<ReplyEvent> sink =
+        Sinks.many().unicast().onBackpressureBuffer(new ArrayBlockingQueue<>(SUBSCRIBER_QUEUE), () -> {});
+    /** Fired on overflow: ends the flux at once, dropping the queue, instead of after it drains. */
+    private final Sinks.One<Boolean> killed = Sinks.one();
+    private volatile boolean overflowed;
+
+    private Subscriber(String key, String channel) {
+      this.key = key;
+      this.channel = channel;
+    }
+
+    /** Synchronized with {@link #close()}: emissions into the sink must be serialized. */
+    synchronized void offer(ReplyEvent e) {
+      Sinks.EmitResult r = sink.tryEmitNext(e);
+      // a full queue reports FAIL_ZERO_SUBSCRIBER instead of FAIL_OVERFLOW before anyone subscribed
+      if (r == Sinks.EmitResult.FAIL_OVERFLOW || r == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
+        overflowed = true;
+        killed.tryEmitValue(true);
+        close();
+      }
+    }
+
+    /** The live replies; one subscriber only. Cancelling unregisters. */
+    public Flux<ReplyEvent> flux() {
+      return sink.asFlux()
+          .takeUntilOther(killed.asMono())
+          .concatWith(Mono.defer(() -> overflowed
+              ? Mono.error(new SlowConsumerException(channel, SUBSCRIBER_QUEUE))
+              : Mono.empty()))
+          .doFinally(s -> close());
+    }
+
+    /** Unregisters (idempotent). */
+    public void close() {
+      channels.computeIfPresent(key, (k, set) -> {
+        set.remove(this);
+        return set.isEmpty() ? null : set;
+      });
+      synchronized (this) {
+        sink.tryEmitComplete();
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.sgstreams.gateway.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sgstreams.core.envelope.Attachment;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+
+/** The one JSON mapper and the reply's JSON shape, shared by POST, SSE, WebSocket and webhook. */
+public final class Json {
+  public static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private Json() {}
+
+  /**
+   * {@code {id, in_reply_to, correlation_id, type, content, channel_id, platform, stream_id,
+   * attachments?}}; attachments' data as base64.
+   */
+  public static ObjectNode reply(OutboundEnvelope o, String streamId) {
+    ObjectNode n = MAPPER.createObjectNode()
+        .put("id", o.id())
+        .put("in_reply_to", o.inReplyTo())
+        .put("correlation_id", o.correlationId())
+        .put("type", o.type())
+        .put("content", o.content())
+        .put("channel_id", o.channelId())
+        .put("platform", o.platform())
+        .put("message_key", o.messageKey())
+        .put("stream_id", streamId);
+    if (!o.attachments().isEmpty()) {
+      ArrayNode a = n.putArray("attachments");
+      for (Attachment at : o.attachments()) {
+        a.addObject().put("name", at.name()).put("mime", at.mime())
+            .put("data", Base64.getEncoder().encodeToString(at.data()));
+      }
+    }
+    return n;
+  }
+
+  public static String write(Object node) {
+    try {
+      return MAPPER.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

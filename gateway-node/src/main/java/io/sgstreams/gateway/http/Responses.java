@@ -1,0 +1,48 @@
+package io.sgstreams.gateway.http;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.sgstreams.core.envelope.EnvelopeTooLargeException;
+import io.sgstreams.gateway.limit.RateLimiter;
+import java.util.Map;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerResponse;
+
+/** Writing JSON results and turning failures into client-facing errors (never a 5xx for bad input). */
+public final class Responses {
+  private static final Logger log = LoggerFactory.getLogger(Responses.class);
+
+  private final GatewayMetrics metrics;
+
+  public Responses(GatewayMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  public Publisher<Void> send(HttpServerResponse res, String route, HttpResult r) {
+    metrics.request(route, r.status());
+    res.status(HttpResponseStatus.valueOf(r.status())).header("Content-Type", "application/json");
+    r.headers().forEach(res::header);
+    return res.sendString(Mono.just(Json.write(r.body())));
+  }
+
+  /** The result for a failure: an {@link ApiError} as is, anything else a logged 503. */
+  public static HttpResult error(Throwable e, String route) {
+    if (e instanceof RateLimiter.RateLimited rl) {
+      return new HttpResult(429, rl.body(), Map.of("Retry-After", Long.toString(rl.retryAfterSeconds())));
+    }
+    if (e instanceof ApiError a) {
+      return HttpResult.of(a.status(), a.body());
+    }
+    if (e instanceof EnvelopeTooLargeException) {
+      return HttpResult.of(413, new ApiError(413, "message_too_large", e.getMessage()).body());
+    }
+    log.warn("{} failed: {}", route, e.toString(), e);
+    return HttpResult.of(503, new ApiError(503, "unavailable", "the message could not be accepted now: " + e.getMessage()).body());
+  }
+
+  public Publisher<Void> sendError(HttpServerResponse res, String route, Throwable e) {
+    return send(res, route, error(e, route));
+  }
+}

@@ -1,0 +1,227 @@
+package io.sgstreams.gateway.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.gateway.fanout.ChannelFeed;
+import io.sgstreams.gateway.fanout.ChannelHistory;
+import io.sgstreams.gateway.fanout.SlowConsumerException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import org.reactivestreams.Publisher;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.WebsocketServerSpec;
+import reactor.netty.http.websocket.WebsocketInbound;
+import reactor.netty.http.websocket.WebsocketOutbound;
+
+/**
+ * {@code GET /v1/ws}: a WebSocket per client. Client frames (JSON text):
+ * {@code {"type":"subscribe","channel_id":..,"platform"?,"last_event_id"?}},
+ * {@code {"type":"unsubscribe","channel_id":..}}, {@code {"type":"message", ...POST fields}},
+ * {@code {"type":"ping"}}. Server frames: {@code subscribed}, {@code reply} (the reply JSON with
+ * {@code stream_id}), {@code reset}, {@code ack} ({@code id, correlation_id, stream_id}),
+ * {@code pong}, {@code error}. The server pings every heartbeat; Netty answers client pings.
+ * Outgoing frames go through one bounded queue: a client that falls behind is closed with 1008.
+ */
+public final class WsRoute {
+  static final String ROUTE = "/v1/ws";
+  static final int OUT_QUEUE = 512;
+  static final int MAX_SUBSCRIPTIONS = 64;
+
+  private final RedisEventBus bus;
+  private final RequestGuard guard;
+  private final ChannelFeed feed;
+  private final Responses responses;
+  private final GatewayMetrics metrics;
+  private final Duration heartbeat;
+  private final int maxFrameBytes;
+  private final List<String> platforms;
+  private final Mono<Void> closing;
+
+  public WsRoute(RedisEventBus bus, RequestGuard guard, ChannelFeed feed, Responses responses, GatewayMetrics metrics,
+      Duration heartbeat, int maxFrameBytes, Mono<Void> closing) {
+    this.bus = bus;
+    this.guard = guard;
+    this.feed = feed;
+    this.responses = responses;
+    this.metrics = metrics;
+    this.heartbeat = heartbeat;
+    this.maxFrameBytes = maxFrameBytes;
+    this.platforms = bus.topology().platforms();
+    this.closing = closing;
+  }
+
+  public Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
+    return guard.admit(req)
+        .flatMap(caller -> {
+          metrics.request(ROUTE, 101);
+          return res.sendWebsocket((in, out) -> new Session(caller).run(in, out),
+              WebsocketServerSpec.builder().maxFramePayloadLength(maxFrameBytes).build()).then();
+        })
+        .onErrorResume(e -> res.hasSentHeaders() ? Mono.empty() : Mono.from(responses.sendError(res, ROUTE, e)));
+  }
+
+  /** One connection: its subscriptions and its bounded outgoing queue. */
+  private final class Session {
+    private final String caller;
+    private final Sinks.Many<WebSocketFrame> out =
+        Sinks.many().unicast().onBackpressureBuffer(new ArrayBlockingQueue<>(OUT_QUEUE), () -> {});
+    private final Map<String, Disposable> subscriptions = new ConcurrentHashMap<>();
+    private volatile boolean overflowed;
+
+    Session(String caller) {
+      this.caller = caller;
+    }
+
+    Publisher<Void> run(WebsocketInbound in, WebsocketOutbound outbound) {
+      Mono<Void> incoming = in.aggregateFrames(maxFrameBytes).receiveFrames()
+          .filter(f -> f instanceof TextWebSocketFrame)
+          .map(f -> ((TextWebSocketFrame) f).text())
+          .concatMap(this::onText)
+          .then()
+          .doFinally(s -> close());
+      Flux<WebSocketFrame> frames = Flux.merge(
+              out.asFlux(),
+              Flux.interval(heartbeat, heartbeat).map(t -> (WebSocketFrame) new PingWebSocketFrame()))
+          .takeUntilOther(closing)
+          .takeUntilOther(incoming.onErrorResume(e -> Mono.empty()))
+          .concatWith(Mono.fromSupplier(() -> overflowed
+              ? new CloseWebSocketFrame(1008, "client too slow: more than " + OUT_QUEUE + " frames queued")
+              : new CloseWebSocketFrame(1000, "bye")));
+      return outbound.sendObject(frames).then().doFinally(s -> close());
+    }
+
+    private Mono<Void> onText(String text) {
+      return Mono.defer(() -> {
+        JsonNode node;
+        try {
+          node = Json.MAPPER.readTree(text);
+        } catch (Exception e) {
+          throw ApiError.badRequest("invalid_json", "the frame is not valid JSON");
+        }
+        if (node == null || !node.isObject() || !node.path("type").isTextual()) {
+          throw ApiError.badRequest("invalid_frame", "a frame must be a JSON object with a string 'type'");
+        }
+        String type = node.get("type").asText();
+        switch (type) {
+          case "subscribe" -> subscribe(node);
+          case "unsubscribe" -> unsubscribe(node);
+          case "ping" -> emit(Json.MAPPER.createObjectNode().put("type", "pong"));
+          case "message" -> {
+            return message(node);
+          }
+          default -> throw ApiError.badRequest("unknown_type", "unknown frame type '" + type + "'");
+        }
+        return Mono.<Void>empty();
+      }).onErrorResume(e -> {
+        HttpResult r = Responses.error(e, ROUTE);
+        ObjectNode n = ((ObjectNode) r.body().deepCopy()).put("type", "error").put("status", r.status());
+        emit(n);
+        return Mono.empty();
+      });
+    }
+
+    private void subscribe(JsonNode node) {
+      String channel = text(node, "channel_id");
+      String platform = SseRoute.platform(node.path("platform").isTextual() ? node.get("platform").asText() : null, platforms);
+      String last = SseRoute.lastEventId(null, node.path("last_event_id").isTextual() ? node.get("last_event_id").asText() : null);
+      String key = platform + '\u0000' + channel;
+      if (subscriptions.containsKey(key)) {
+        throw ApiError.badRequest("already_subscribed", "already subscribed to " + channel);
+      }
+      if (subscriptions.size() >= MAX_SUBSCRIPTIONS) {
+        throw ApiError.badRequest("too_many_subscriptions", "at most " + MAX_SUBSCRIPTIONS + " channels per connection");
+      }
+      // register in the hub now, so the "subscribed" frame means replies from here on arrive
+      Disposable d = feed.open(platform, channel, last).subscribe(
+          item -> emit(frame(item)),
+          e -> {
+            subscriptions.remove(key);
+            if (e instanceof SlowConsumerException) {
+              onOverflow();
+            }
+          });
+      subscriptions.put(key, d);
+      emit(Json.MAPPER.createObjectNode().put("type", "subscribed").put("channel_id", channel).put("platform", platform));
+    }
+
+    private void unsubscribe(JsonNode node) {
+      String channel = text(node, "channel_id");
+      String platform = SseRoute.platform(node.path("platform").isTextual() ? node.get("platform").asText() : null, platforms);
+      Disposable d = subscriptions.remove(platform + '\u0000' + channel);
+      if (d != null) {
+        d.dispose();
+      }
+      emit(Json.MAPPER.createObjectNode().put("type", "unsubscribed").put("channel_id", channel));
+    }
+
+    private Mono<Void> message(JsonNode node) {
+      MessageRequest m = MessageRequest.from(node, platforms, maxFrameBytes);
+      InboundEnvelope env = MessagesRoute.toEnvelope(m);
+      return guard.charge(caller)
+          .then(bus.publishInbound(env))
+          .doOnNext(sid -> emit(MessagesRoute.accepted(env, sid).put("type", "ack")))
+          .then();
+    }
+
+    private ObjectNode frame(ChannelHistory.Item item) {
+      if (item instanceof ChannelHistory.Missed m) {
+        return Json.reply(m.event().reply(), m.event().streamId()).put("type", "reply");
+      }
+      return Json.MAPPER.createObjectNode().put("type", "reset").put("reason", ((ChannelHistory.Reset) item).reason());
+    }
+
+    private void emit(ObjectNode json) {
+      TextWebSocketFrame f = new TextWebSocketFrame(Json.write(json));
+      Sinks.EmitResult r;
+      synchronized (this) { // feeds run on Redis threads, frames on the Netty thread
+        r = out.tryEmitNext(f);
+      }
+      if (r.isFailure()) {
+        f.release();
+        if (r == Sinks.EmitResult.FAIL_OVERFLOW) {
+          onOverflow();
+        }
+      }
+    }
+
+    private void onOverflow() {
+      overflowed = true;
+      synchronized (this) {
+        out.tryEmitComplete();
+      }
+    }
+
+    private void close() {
+      subscriptions.values().forEach(Disposable::dispose);
+      subscriptions.clear();
+      synchronized (this) {
+        out.tryEmitComplete();
+      }
+    }
+
+    private static String text(JsonNode node, String field) {
+      JsonNode n = node.get(field);
+      if (n == null || !n.isTextual() || n.asText().isBlank()) {
+        throw ApiError.badRequest("missing_field", field + " is required (a non-empty string)");
+      }
+      if (n.asText().length() > MessageRequest.MAX_ID_CHARS) {
+        throw ApiError.badRequest("invalid_field", field + " is too long");
+      }
+      return n.asText();
+    }
+  }
+}

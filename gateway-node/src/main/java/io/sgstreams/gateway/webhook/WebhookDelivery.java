@@ -1,0 +1,97 @@
+package io.sgstreams.gateway.webhook;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.consume.Delivery;
+import io.sgstreams.core.consume.Handler;
+import io.sgstreams.core.consume.HandlerResult;
+import io.sgstreams.core.consume.PermanentFailure;
+import io.sgstreams.core.consume.ReceiverOptions;
+import io.sgstreams.core.consume.Router;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.gateway.http.Json;
+import java.net.URI;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
+import reactor.util.retry.Retry;
+
+/**
+ * Delivers the {@code webhook} platform's replies: the consumer group
+ * {@code gatewayGroup("webhook")} (so exactly one gateway node takes each entry) runs this
+ * handler, which POSTs the reply JSON to the configured URL, retrying with exponential backoff.
+ * After {@code maxAttempts} failures the handler fails with a {@link PermanentFailure} and the
+ * core Router dead-letters the entry: it is never dropped. The POST carries
+ * {@code X-SG-Message-Key} so the receiver can drop redeliveries.
+ */
+public final class WebhookDelivery implements Handler {
+  public static final String PLATFORM = "webhook";
+  private static final Logger log = LoggerFactory.getLogger(WebhookDelivery.class);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+  private final HttpClient client;
+  private final URI url;
+  private final int maxAttempts;
+  private final Duration backoff;
+
+  public WebhookDelivery(URI url, int maxAttempts, Duration backoff, Duration timeout) {
+    this.url = url;
+    this.maxAttempts = maxAttempts;
+    this.backoff = backoff;
+    this.client = HttpClient.create().responseTimeout(timeout)
+        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), 30_000));
+  }
+
+  /** Starts the webhook consumer on {@code bus}. */
+  public Router start(RedisEventBus bus) {
+    String stream = bus.topology().outboundStream(PLATFORM);
+    String group = bus.topology().gatewayGroup(PLATFORM);
+    ReceiverOptions opts = ReceiverOptions.of(stream, group, bus.consumerName(), bus.config().consumer());
+    return Router.create(bus, opts, this).start();
+  }
+
+  @Override
+  public Mono<HandlerResult> handle(Delivery d) {
+    return Mono.defer(() -> {
+      if (!(d.envelope() instanceof OutboundEnvelope o)) {
+        return Mono.error(new PermanentFailure("entry " + d.id() + " on " + d.stream() + " is a "
+            + d.envelope().kind().wire() + " envelope, not an outbound reply"));
+      }
+      String body = Json.write(Json.reply(o, d.id()));
+      return post(body, o.messageKey())
+          .retryWhen(Retry.backoff(maxAttempts - 1, backoff).maxBackoff(MAX_BACKOFF)
+              .doBeforeRetry(s -> log.debug("webhook POST of {} failed (attempt {}): {}", d.id(), s.totalRetries() + 1, s.failure().toString())))
+          .onErrorMap(e -> {
+            Throwable cause = Exceptions.isRetryExhausted(e) && e.getCause() != null ? e.getCause() : e;
+            log.warn("webhook delivery of {} to {} failed after {} attempts; dead-lettering: {}", d.id(), url, maxAttempts, cause.toString());
+            return new PermanentFailure("webhook " + url + " failed " + maxAttempts + " times: " + cause.getMessage(), cause);
+          })
+          .thenReturn(HandlerResult.none());
+    });
+  }
+
+  private Mono<Void> post(String body, String messageKey) {
+    return client.headers(h -> h.set("Content-Type", "application/json").set("X-SG-Message-Key", messageKey))
+        .post()
+        .uri(url)
+        .send(ByteBufFlux.fromString(Mono.just(body)))
+        .responseSingle((res, content) -> {
+          HttpResponseStatus st = res.status();
+          if (st.code() >= 200 && st.code() < 300) {
+            return content.then();
+          }
+          return content.then(Mono.error(new WebhookRejected(st.code())));
+        });
+  }
+
+  /** The webhook answered with a non-2xx status. */
+  public static final class WebhookRejected extends RuntimeException {
+    public WebhookRejected(int status) {
+      super("HTTP " + status);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.sgstreams.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.consume.HandlerResult;
+import io.sgstreams.core.consume.ReceiverOptions;
+import io.sgstreams.core.consume.Reply;
+import io.sgstreams.core.consume.Router;
+import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.testing.TestRedis;
+import io.sgstreams.core.topology.Role;
+import io.sgstreams.gateway.http.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import reactor.core.publisher.Mono;
+
+/** One namespace of streams, gateway nodes on free ports, an optional echo worker, and an HTTP client. */
+final class GatewayFixture implements AutoCloseable {
+  final String redisUrl = TestRedis.url();
+  final SgConfig config = TestRedis.config("gw-test").withRedisUrl(redisUrl);
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final List<GatewayNode> nodes = new ArrayList<>();
+  private final List<Router> routers = new ArrayList<>();
+  final RedisEventBus probe;
+
+  GatewayFixture() {
+    probe = TestRedis.bus(redisUrl, Role.WORKER, config);
+    closeables.add(probe);
+  }
+
+  GatewayNode gateway(String nodeId, UnaryOperator<GatewaySettings> tweak) {
+    RedisEventBus bus = TestRedis.bus(redisUrl, Role.GATEWAY, config.withNodeId(nodeId));
+    closeables.add(bus);
+    GatewayNode n = GatewayNode.start(bus, tweak.apply(GatewaySettings.defaults()),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    nodes.add(n);
+    return n;
+  }
+
+  GatewayNode gateway() {
+    return gateway("gw-a", s -> s);
+  }
+
+  /** The echo handler of the wire contract, in a consumer of the worker group. */
+  void echoWorker(String nodeId) {
+    RedisEventBus bus = TestRedis.bus(redisUrl, Role.WORKER, config.withNodeId(nodeId));
+    closeables.add(bus);
+    ReceiverOptions opts = ReceiverOptions.of(config.topology().inboundStream(), config.topology().workerGroup(),
+        bus.consumerName(), config.consumer());
+    bus.ensureGroup(config.topology().inboundStream(), config.topology().workerGroup()).block();
+    routers.add(Router.create(bus, opts, d -> {
+      InboundEnvelope in = (InboundEnvelope) d.envelope();
+      return Mono.just(HandlerResult.of(Reply.outbound(OutboundEnvelope.replyTo(in, "message", in.content()))));
+    }).start());
+  }
+
+  String inbound() {
+    return config.topology().inboundStream();
+  }
+
+  String outbound(String platform) {
+    return config.topology().outboundStream(platform);
+  }
+
+  /** Publishes a reply directly, as a worker would. */
+  String reply(String channel, String content) {
+    InboundEnvelope in = InboundEnvelope.create("web", channel, "u", content);
+    return probe.publishOutbound("web", OutboundEnvelope.replyTo(in, "message", content)).block();
+  }
+
+  HttpResponse<String> post(GatewayNode n, String pathAndQuery, String body, Map<String, String> headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port() + pathAndQuery))
+        .timeout(Duration.ofSeconds(20))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(b::header);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> post(GatewayNode n, String pathAndQuery, String body) throws Exception {
+    return post(n, pathAndQuery, body, Map.of());
+  }
+
+  HttpResponse<String> get(GatewayNode n, String path, Map<String, String> headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port() + path))
+        .timeout(Duration.ofSeconds(10)).GET();
+    headers.forEach(b::header);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode json(HttpResponse<String> r) throws Exception {
+    return Json.MAPPER.readTree(r.body());
+  }
+
+  static String message(String channel, String content) {
+    return "{\"channel_id\":\"" + channel + "\",\"user_id\":\"u1\",\"content\":\"" + content + "\"}";
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (Router r : routers) {
+      r.shutdown(Duration.ofSeconds(2)).block(Duration.ofSeconds(10));
+    }
+    for (GatewayNode n : nodes) {
+      n.shutdown().block(Duration.ofSeconds(20));
+    }
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+  }
+}
