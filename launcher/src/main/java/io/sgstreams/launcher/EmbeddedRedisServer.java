@@ -29,13 +29,18 @@ final class EmbeddedRedisServer implements AutoCloseable {
 
   /** On {@code preferredPort}, or a free port if that one is taken. */
   static EmbeddedRedisServer start(int preferredPort, Path dataDir) throws IOException {
+    return start(preferredPort, dataDir, true);
+  }
+
+  /** @param persistent append-only file (standalone) or nothing on disk (benchmarks) */
+  static EmbeddedRedisServer start(int preferredPort, Path dataDir, boolean persistent) throws IOException {
     int port = preferredPort > 0 && isFree(preferredPort) ? preferredPort : freePort();
     Files.createDirectories(dataDir);
     RedisServer s = RedisServer.builder()
         .port(port)
         .bind("127.0.0.1")
         .setting("dir " + dataDir.toAbsolutePath())
-        .setting("appendonly yes")
+        .setting("appendonly " + (persistent ? "yes" : "no"))
         .setting("appendfsync everysec")
         .setting("save \"\"")
         .build();

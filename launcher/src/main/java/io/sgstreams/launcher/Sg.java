@@ -27,6 +27,7 @@ public final class Sg {
         worker       a worker consuming the inbound stream (needs REDIS_URL)
         tools        a tools node executing tool calls (needs REDIS_URL)
         send TEXT    post a message to a running gateway and print the reply
+        bench        round-trip benchmark (publisher -> workers -> replies), one JSON line
 
       'sg COMMAND --help' describes each. Configuration: streams.yaml ($SG_CONFIG) and SG_*
       environment variables (README.md, "Configuration"). Ctrl-C or SIGTERM stops gracefully:
@@ -72,6 +73,25 @@ public final class Sg {
             return 0;
           }
           return SendCommand.run(cli, env, out, err);
+        }
+        case "bench": {
+          Cli cli = Cli.parse(rest, Set.of("messages", "workers", "payload-bytes", "mode", "inflight", "rate",
+              "duration", "warmup", "via", "redis"), Set.of("help"));
+          if (cli.flag("help")) {
+            out.print(BenchCommand.HELP);
+            return 0;
+          }
+          if (!cli.positionals().isEmpty()) {
+            throw new Cli.UsageException("sg bench takes no arguments: " + cli.positionals());
+          }
+          try {
+            return BenchCommand.run(cli, env, out, err);
+          } catch (Cli.UsageException | ConfigException e) {
+            throw e;
+          } catch (Exception e) {
+            err.printf("sg bench: failed: %s%n", e);
+            return 1;
+          }
         }
         case "standalone":
         case "gateway":
