@@ -100,8 +100,7 @@ final class BenchCommand {
     long cap = Math.max(100_000L, (long) o.messages() + o.warmup() + 10_000L);
     SgConfig config = base.withTopology(base.topology().withNamespace(NAMESPACE).withMaxLen(cap));
 
-    RedisClient client = RedisClient.create();
-    client.setOptions(RedisStreams.defaultOptions());
+    RedisClient client = RedisStreams.newClient();
     RedisURI uri = RedisURI.create(url);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     List<RedisEventBus> buses = new ArrayList<>();

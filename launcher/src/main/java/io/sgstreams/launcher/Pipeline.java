@@ -87,8 +87,7 @@ final class Pipeline implements AutoCloseable {
     }
     SgConfig cfg = config.withRedisUrl(redisUrl);
 
-    client = RedisClient.create();
-    client.setOptions(RedisStreams.defaultOptions());
+    client = RedisStreams.newClient();
     RedisURI uri = RedisURI.create(redisUrl);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 

@@ -34,7 +34,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.util.retry.Retry;
 
 /**
  * The stream topology as a reactive API: provisions the groups a role needs, publishes envelopes
@@ -183,16 +182,12 @@ public final class RedisEventBus implements AutoCloseable {
   /** Adds raw fields (used for dead letters and replays, whose {@code data} must stay byte-exact). */
   public Mono<String> publishFields(String stream, Map<String, byte[]> fields) {
     XAddArgs args = XAddArgs.Builder.maxlen(topology.maxLenFor(stream)).approximateTrimming(true);
-    return redis.commands()
-        .xadd(stream, args, fields)
-        .retryWhen(Retry.backoff(PUBLISH_ATTEMPTS - 1, Duration.ofMillis(50))
-            .maxBackoff(Duration.ofSeconds(1))
-            .filter(RedisErrors::isTransient))
+    return RedisErrors.withRetries(() -> Mono.fromCompletionStage(redis.async().xadd(stream, args, fields)),
+            PUBLISH_ATTEMPTS, Duration.ofMillis(50), Duration.ofSeconds(1))
         .doOnNext(id -> metrics.published(stream))
         .onErrorMap(e -> {
           metrics.publishFailed(stream);
-          Throwable cause = reactor.core.Exceptions.isRetryExhausted(e) && e.getCause() != null ? e.getCause() : e;
-          return new StreamException("publish failed: " + cause.getMessage(), stream, null, null, null, cause);
+          return new StreamException("publish failed: " + e.getMessage(), stream, null, null, null, e);
         });
   }
 

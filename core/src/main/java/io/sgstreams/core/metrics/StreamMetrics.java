@@ -33,8 +33,11 @@ public final class StreamMetrics {
 
   private final MeterRegistry registry;
   private final String role;
-  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  /** Cache key: records hash the names' cached String hashes, no concatenation per call. */
+  private record Key(String name, String stream, String group) {}
+
+  private final Map<Key, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<Key, Timer> timers = new ConcurrentHashMap<>();
 
   public StreamMetrics(MeterRegistry registry, String role) {
     this.registry = registry;
@@ -100,7 +103,7 @@ public final class StreamMetrics {
   }
 
   public Counter counter(String name, String stream, String group) {
-    String key = name + '\0' + stream + '\0' + group;
+    Key key = new Key(name, stream, group);
     Counter c = counters.get(key);
     if (c == null) {
       c = counters.computeIfAbsent(key, k -> {
@@ -115,7 +118,7 @@ public final class StreamMetrics {
   }
 
   private Timer timer(String name, String stream, String group) {
-    String key = name + '\0' + stream + '\0' + group;
+    Key key = new Key(name, stream, group);
     Timer t = timers.get(key);
     if (t == null) {
       t = timers.computeIfAbsent(key, k -> Timer.builder(name)

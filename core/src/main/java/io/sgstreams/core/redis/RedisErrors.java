@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 import reactor.util.retry.RetryBackoffSpec;
 
@@ -42,6 +44,22 @@ public final class RedisErrors {
       }
     }
     return false;
+  }
+
+  /**
+   * {@code op} retried on transient errors up to {@code attempts} times in all, with jittered
+   * exponential backoff. Cheaper than {@code retryWhen}, which builds a companion sink for every
+   * subscription: this sits on the per-message publish and ack paths. Lazy: nothing is sent
+   * before subscription, and each attempt calls {@code op} anew.
+   */
+  public static <T> Mono<T> withRetries(Supplier<Mono<T>> op, int attempts, Duration first, Duration max) {
+    return attempt(op, 1, attempts, first, max);
+  }
+
+  private static <T> Mono<T> attempt(Supplier<Mono<T>> op, int n, int attempts, Duration first, Duration max) {
+    return Mono.defer(op).onErrorResume(
+        e -> n < attempts && isTransient(e),
+        e -> Mono.delay(backoff(n - 1, first, max)).then(Mono.defer(() -> attempt(op, n + 1, attempts, first, max))));
   }
 
   /** Exponential backoff with jitter between {@code first} and {@code max}, forever. */

@@ -6,11 +6,18 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.reactive.RedisReactiveCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
+import io.netty.channel.Channel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import reactor.core.publisher.Mono;
 
 /**
@@ -44,9 +51,48 @@ public final class RedisStreams implements AutoCloseable {
   /** A client of our own for {@code redisUrl}, closed with this object. */
   public static RedisStreams connect(String redisUrl) {
     RedisURI uri = RedisURI.create(redisUrl);
-    RedisClient client = RedisClient.create();
+    return new RedisStreams(newClient(), uri, true, Duration.ofSeconds(10));
+  }
+
+  /**
+   * A Lettuce client set up for this pipeline: {@link #defaultOptions()}, and flush consolidation
+   * on every connection. Lettuce flushes after every command; under load that is one write
+   * syscall per command. Netty's {@link FlushConsolidationHandler} merges the flushes issued
+   * while a read is in progress (the replies that triggered them) or within one event-loop
+   * turn, so pipelined commands leave in one write. The caller shuts the client down.
+   */
+  public static RedisClient newClient() {
+    ClientResources resources = ClientResources.builder()
+        .nettyCustomizer(new NettyCustomizer() {
+          @Override
+          public void afterChannelInitialized(Channel channel) {
+            channel.pipeline().addFirst(new FlushConsolidationHandler(
+                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+          }
+        })
+        .build();
+    RedisClient client = new OwningClient(resources);
     client.setOptions(defaultOptions());
-    return new RedisStreams(client, uri, true, Duration.ofSeconds(10));
+    return client;
+  }
+
+  /** A client that also shuts down the resources it was built with. */
+  private static final class OwningClient extends RedisClient {
+    private final ClientResources resources;
+
+    OwningClient(ClientResources resources) {
+      super(resources, new RedisURI());
+      this.resources = resources;
+    }
+
+    @Override
+    public CompletableFuture<Void> shutdownAsync(long quietPeriod, long timeout, TimeUnit unit) {
+      return super.shutdownAsync(quietPeriod, timeout, unit).thenCompose(v -> {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        resources.shutdown(quietPeriod, timeout, unit).addListener(f -> done.complete(null));
+        return done;
+      });
+    }
   }
 
   /** Uses a caller's client (its options are left as they are); the client is not closed here. */
@@ -73,6 +119,14 @@ public final class RedisStreams implements AutoCloseable {
   /** The shared, pipelined connection's reactive commands: never send a blocking command here. */
   public RedisReactiveCommands<String, byte[]> commands() {
     return shared.reactive();
+  }
+
+  /**
+   * The same shared connection's async commands, for the per-message paths (XADD, XACK): a
+   * reactive command allocates a publisher and a queue per call, the async one only a future.
+   */
+  public RedisAsyncCommands<String, byte[]> async() {
+    return shared.async();
   }
 
   public Duration commandTimeout() {

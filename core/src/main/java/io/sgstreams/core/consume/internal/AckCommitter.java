@@ -1,6 +1,6 @@
 package io.sgstreams.core.consume.internal;
 
-import io.lettuce.core.api.reactive.RedisReactiveCommands;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.sgstreams.core.metrics.StreamMetrics;
 import io.sgstreams.core.redis.RedisErrors;
 import java.time.Duration;
@@ -13,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
-import reactor.util.retry.Retry;
 
 /**
  * Group commit of XACKs for one (stream, group): at most one XACK is in flight; ids acked
@@ -25,7 +24,7 @@ public final class AckCommitter {
 
   private record Pending(String id, MonoSink<Void> sink) {}
 
-  private final RedisReactiveCommands<String, byte[]> redis;
+  private final RedisAsyncCommands<String, byte[]> redis;
   private final String stream;
   private final String group;
   private final int batch;
@@ -33,7 +32,7 @@ public final class AckCommitter {
   private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean busy = new AtomicBoolean();
 
-  public AckCommitter(RedisReactiveCommands<String, byte[]> redis, String stream, String group, int batch, StreamMetrics metrics) {
+  public AckCommitter(RedisAsyncCommands<String, byte[]> redis, String stream, String group, int batch, StreamMetrics metrics) {
     this.redis = redis;
     this.stream = stream;
     this.group = group;
@@ -73,8 +72,7 @@ public final class AckCommitter {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = taken.get(i).id();
     }
-    redis.xack(stream, group, ids)
-        .retryWhen(Retry.backoff(3, Duration.ofMillis(50)).maxBackoff(Duration.ofSeconds(1)).filter(RedisErrors::isTransient))
+    RedisErrors.withRetries(() -> Mono.fromCompletionStage(redis.xack(stream, group, ids)), 4, Duration.ofMillis(50), Duration.ofSeconds(1))
         .subscribe(
             n -> metrics.acked(stream, group, ids.length),
             e -> {

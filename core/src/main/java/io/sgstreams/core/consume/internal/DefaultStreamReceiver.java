@@ -60,7 +60,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     this.metrics = bus.metrics();
     this.budget = new Budget(options.maxInFlight());
     for (String s : options.streams()) {
-      ackers.put(s, new AckCommitter(bus.redis().commands(), s, options.group(), options.ackBatch(), metrics));
+      ackers.put(s, new AckCommitter(bus.redis().async(), s, options.group(), options.ackBatch(), metrics));
       readers.add(new Reader(s));
       claimers.add(new Claimer(s));
     }
