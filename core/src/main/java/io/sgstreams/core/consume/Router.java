@@ -44,7 +44,7 @@ public final class Router {
   private final Handler handler;
   private final ReceiverOptions options;
   private final StreamMetrics metrics;
-  private final KeyedSerializer serializer = new KeyedSerializer();
+  private final KeyedSerializer<OrderKey> serializer = new KeyedSerializer<>();
   private final Sinks.Empty<Void> finished = Sinks.empty();
   private volatile Loop running;
   private volatile boolean done;
@@ -200,8 +200,11 @@ public final class Router {
     });
   }
 
+  /** A conversation: entries with equal keys run one at a time, in stream order. */
+  record OrderKey(String platform, String channelId) {}
+
   /** Per-conversation order: (platform, channel_id); other kinds are unordered. */
-  static String orderKey(Delivery d) {
+  static OrderKey orderKey(Delivery d) {
     if (d.decodeError().isPresent()) {
       return null;
     }
@@ -209,7 +212,7 @@ public final class Router {
     if (e.platform() == null || e.channelId() == null) {
       return null;
     }
-    return e.platform() + '\u0000' + e.channelId();
+    return new OrderKey(e.platform(), e.channelId());
   }
 
   private Mono<Void> process(Delivery d) {
@@ -258,6 +261,10 @@ public final class Router {
   private Mono<Void> publishReplies(HandlerResult result) {
     if (result == null || result.replies().isEmpty()) {
       return Mono.empty();
+    }
+    if (result.replies().size() == 1) {
+      Reply r = result.replies().get(0);
+      return Mono.defer(() -> bus.publish(streamFor(r), r.envelope())).then();
     }
     return Flux.fromIterable(result.replies()).concatMap(r -> bus.publish(streamFor(r), r.envelope())).then();
   }

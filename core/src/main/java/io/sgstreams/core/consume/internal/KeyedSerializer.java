@@ -12,11 +12,11 @@ import reactor.core.publisher.Sinks;
  * {@code groupBy}, the number of keys is unbounded without hanging. Memory: one entry per key
  * that has a task running or waiting.
  */
-public final class KeyedSerializer {
-  private final Map<String, Sinks.Empty<Void>> tails = new HashMap<>();
+public final class KeyedSerializer<K> {
+  private final Map<K, Sinks.Empty<Void>> tails = new HashMap<>();
 
   /** Subscribing submits: the task starts once every earlier task of {@code key} has finished. */
-  public <T> Mono<T> submit(String key, Supplier<Mono<T>> task) {
+  public <T> Mono<T> submit(K key, Supplier<Mono<T>> task) {
     if (key == null) {
       return Mono.defer(task);
     }
