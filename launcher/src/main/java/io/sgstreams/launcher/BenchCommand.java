@@ -31,7 +31,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -270,7 +269,10 @@ final class BenchCommand {
     private final PrintStream err;
     private final String payload;
     private final ConcurrentHashMap<String, Long> outstanding = new ConcurrentHashMap<>();
-    private final Set<String> answered = ConcurrentHashMap.newKeySet();
+    /** Requests answered in this phase, by sequence number: constant memory per request for the soak. */
+    private final java.util.BitSet answered = new java.util.BitSet();
+    private final AtomicInteger seq = new AtomicInteger();
+    private final String run = Long.toString(System.nanoTime(), 36);
     private volatile ConcurrentHistogram histogram;
     private volatile CountDownLatch done;
     private final AtomicLong received = new AtomicLong();
@@ -291,7 +293,10 @@ final class BenchCommand {
     Result phase(int n, boolean measured) throws InterruptedException {
       histogram = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(120), 3);
       outstanding.clear();
-      answered.clear();
+      synchronized (answered) {
+        answered.clear();
+      }
+      seq.set(0);
       received.set(0);
       duplicates.set(0);
       errors.set(0);
@@ -330,8 +335,9 @@ final class BenchCommand {
     }
 
     private void send(long startNanos) {
-      InboundEnvelope in = InboundEnvelope.create("web", "bench-" + (startNanos & 1023), "bench", payload);
-      String cid = in.correlationId();
+      // correlation ids carry a sequence number, so duplicate detection needs one bit per request
+      String cid = "b" + run + "-" + seq.getAndIncrement();
+      InboundEnvelope in = InboundEnvelope.create("web", "bench-" + (startNanos & 1023), "bench", payload).withCorrelationId(cid);
       outstanding.put(cid, startNanos);
       if (http != null) {
         ObjectNode body = JSON.createObjectNode();
@@ -363,18 +369,40 @@ final class BenchCommand {
     private void complete(String cid) {
       Long startNanos = outstanding.remove(cid);
       long now = System.nanoTime();
+      int n = sequence(cid);
       if (startNanos == null) {
-        if (answered.contains(cid)) {
-          duplicates.incrementAndGet();
+        if (n >= 0) {
+          synchronized (answered) {
+            if (answered.get(n)) {
+              duplicates.incrementAndGet();
+            }
+          }
         }
         return;
       }
-      answered.add(cid);
+      if (n >= 0) {
+        synchronized (answered) {
+          answered.set(n);
+        }
+      }
       histogram.recordValue(Math.max(0, (now - startNanos) / 1000));
       received.incrementAndGet();
       lastReplyNanos = now;
       done.countDown();
       next();
+    }
+
+    /** The sequence number of one of this run's correlation ids, or -1 (another run's, or not ours). */
+    private int sequence(String cid) {
+      int dash = cid == null ? -1 : cid.lastIndexOf('-');
+      if (dash < 0 || !cid.startsWith("b" + run)) {
+        return -1;
+      }
+      try {
+        return Integer.parseInt(cid, dash + 1, cid.length(), 10);
+      } catch (NumberFormatException e) {
+        return -1;
+      }
     }
 
     private void failed(String cid) {
