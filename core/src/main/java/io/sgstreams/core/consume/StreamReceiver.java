@@ -37,7 +37,11 @@ public interface StreamReceiver {
   /** Stops reading and claiming (a blocked read is unblocked); entries already read are still emitted. */
   void stop();
 
-  /** Deliveries emitted and not yet settled. */
+  /**
+   * In-flight slots in use: deliveries emitted and not yet settled, plus slots reserved for a
+   * read or claim in progress (an idle receiver blocked in XREADGROUP holds up to read_count).
+   * Never more than {@code maxInFlight}.
+   */
   int inFlight();
 
   /**

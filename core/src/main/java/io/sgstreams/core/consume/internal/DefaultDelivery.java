@@ -72,17 +72,17 @@ final class DefaultDelivery implements Delivery {
 
   @Override
   public Mono<Void> ack() {
-    return settle(() -> receiver.ackEntry(this));
+    return settle(() -> receiver.ackEntry(this), true);
   }
 
   @Override
   public Mono<Void> deadLetter(Throwable cause) {
-    return settle(() -> receiver.deadLetterEntry(this, cause));
+    return settle(() -> receiver.deadLetterEntry(this, cause), true);
   }
 
   @Override
   public void release() {
-    settle(Mono::empty);
+    settle(Mono::empty, false);
   }
 
   @Override
@@ -91,7 +91,7 @@ final class DefaultDelivery implements Delivery {
   }
 
   /** First caller runs {@code op} at once (cached for later callers) and frees the in-flight slot. */
-  private Mono<Void> settle(java.util.function.Supplier<Mono<Void>> op) {
+  private Mono<Void> settle(java.util.function.Supplier<Mono<Void>> op, boolean removesFromPending) {
     Mono<Void> existing = settlement.get();
     if (existing != null) {
       return existing;
@@ -103,7 +103,11 @@ final class DefaultDelivery implements Delivery {
     receiver.settled(this);
     // the id stays "in flight" until the settling command is done, so a concurrent re-read of
     // our own pending list cannot hand the same entry out twice
-    m.doFinally(s -> receiver.forget(this)).subscribe(v -> {}, e -> {});
+    m.doOnSuccess(v -> {
+      if (removesFromPending) {
+        receiver.acknowledged(this);
+      }
+    }).doFinally(s -> receiver.forget(this)).subscribe(v -> {}, e -> {});
     return m;
   }
 

@@ -46,6 +46,12 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   private final Budget budget;
   private final Map<String, AckCommitter> ackers = new HashMap<>();
   private final Set<String> inFlightIds = ConcurrentHashMap.newKeySet();
+  /**
+   * Ids this consumer acknowledged lately. A claim or history read can race with an XACK (the
+   * entry was still pending when the claim or read ran, and its ack finished before the result
+   * was emitted); such an entry is acknowledged again instead of being handled a second time.
+   */
+  private final RecentIds recentlyAcked;
   private final List<Reader> readers = new ArrayList<>();
   private final List<Claimer> claimers = new ArrayList<>();
   private final AtomicBoolean subscribed = new AtomicBoolean();
@@ -59,6 +65,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     this.options = options;
     this.metrics = bus.metrics();
     this.budget = new Budget(options.maxInFlight());
+    this.recentlyAcked = new RecentIds(Math.max(1024, options.maxInFlight() * 8));
     for (String s : options.streams()) {
       ackers.put(s, new AckCommitter(bus.redis().async(), s, options.group(), options.ackBatch(), metrics));
       readers.add(new Reader(s));
@@ -159,6 +166,10 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     pumpAll();
   }
 
+  void acknowledged(DefaultDelivery d) {
+    recentlyAcked.add(key(d.stream(), d.id()));
+  }
+
   void forget(DefaultDelivery d) {
     inFlightIds.remove(key(d.stream(), d.id()));
   }
@@ -208,7 +219,12 @@ public final class DefaultStreamReceiver implements StreamReceiver {
         ackers.get(stream).ack(e.id()).subscribe(v -> {}, err -> {});
         continue;
       }
-      if (!inFlightIds.add(key(stream, e.id()))) {
+      String k = key(stream, e.id());
+      if (redelivered && recentlyAcked.contains(k)) {
+        ackers.get(stream).ack(e.id()).subscribe(v -> {}, err -> {}); // settled already: make sure it stays so
+        continue;
+      }
+      if (!inFlightIds.add(k)) {
         continue; // already being handled by this consumer
       }
       DefaultDelivery d = new DefaultDelivery(this, stream, e.id(), e.deliveryCount(), redelivered, e.body(), bus.codec());

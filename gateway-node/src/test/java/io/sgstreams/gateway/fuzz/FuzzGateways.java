@@ -1,0 +1,75 @@
+package io.sgstreams.gateway.fuzz;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.testing.TestRedis;
+import io.sgstreams.core.topology.Role;
+import io.sgstreams.gateway.GatewayNode;
+import io.sgstreams.gateway.GatewaySettings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Two real gateway nodes on free loopback ports sharing one namespace of streams: one with auth
+ * on ({@link #KEY}), one with auth off; rate limiting off on both so every request reaches
+ * validation. No worker: nothing consumes the inbound stream, so its length counts publishes.
+ */
+final class FuzzGateways implements AutoCloseable {
+  static final String KEY = "fuzz-key-0123456789";
+
+  final SgConfig config;
+  final RedisEventBus probe;
+  final RedisEventBus authBus;
+  final RedisEventBus openBus;
+  final GatewayNode auth;
+  final GatewayNode open;
+  final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5))
+      .build();
+
+  FuzzGateways() {
+    String url = TestRedis.url();
+    config = TestRedis.config("fuzz").withRedisUrl(url);
+    probe = TestRedis.bus(url, Role.WORKER, config.withNodeId("fuzz-probe"));
+    authBus = TestRedis.bus(url, Role.GATEWAY, config.withNodeId("fuzz-auth"));
+    openBus = TestRedis.bus(url, Role.GATEWAY, config.withNodeId("fuzz-open"));
+    auth = GatewayNode.start(authBus, GatewaySettings.defaults().withApiKeys(List.of(KEY)).withRateLimitPerMinute(0),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    open = GatewayNode.start(openBus, GatewaySettings.defaults().withRateLimitPerMinute(0),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** XLEN of the inbound stream: how many messages the gateways have published so far. */
+  long published() {
+    return probe.redis().commands().xlen(config.topology().inboundStream()).block(Duration.ofSeconds(10));
+  }
+
+  HttpResponse<byte[]> send(GatewayNode node, String method, String pathAndQuery, byte[] body,
+      Map<String, String> headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + pathAndQuery))
+        .timeout(Duration.ofSeconds(15))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    headers.forEach(b::header);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Override
+  public void close() {
+    try {
+      auth.shutdown().block(Duration.ofSeconds(20));
+      open.shutdown().block(Duration.ofSeconds(20));
+    } finally {
+      authBus.close();
+      openBus.close();
+      probe.close();
+    }
+  }
+}
