@@ -76,7 +76,11 @@ public final class GatewayNode {
       log.warn("gateway: SG_API_KEYS is empty: authentication is OFF (allowed only because {} is a loopback address)", s.host());
     }
 
-    ReplyHub hub = new ReplyHub(registry, MAX_WAITING);
+    // a second reply to a request comes from a worker that claimed it after claim_min_idle,
+    // possibly on its last delivery: remember replies at least that long
+    var consumer = bus.config().consumer();
+    Duration dedupWindow = consumer.claimMinIdle().multipliedBy(consumer.maxDeliveries()).plus(Duration.ofMinutes(1));
+    ReplyHub hub = new ReplyHub(registry, MAX_WAITING, dedupWindow, ReplyHub.MAX_DEDUP_KEYS);
     List<ReplyTail> tails = platforms.stream()
         .map(p -> new ReplyTail(bus, bus.topology().outboundStream(p), hub::dispatch))
         .toList();

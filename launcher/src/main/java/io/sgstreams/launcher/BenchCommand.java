@@ -405,9 +405,11 @@ final class BenchCommand {
       }
     }
 
+    /** A request that got an error answer (e.g. HTTP 504/503) is finished: counted in errors, not lost. */
     private void failed(String cid) {
       if (outstanding.remove(cid) != null) {
         errors.incrementAndGet();
+        done.countDown();
         next();
       }
     }

@@ -27,7 +27,12 @@ public final class ReplyHub {
 
   private final Map<String, Sinks.One<ReplyEvent>> waiters = new ConcurrentHashMap<>();
   private final Map<String, Set<Subscriber>> channels = new ConcurrentHashMap<>();
-  private final RecentKeys recent = new RecentKeys(10_000);
+  /** Most reply keys kept for duplicate suppression (about 150 bytes each). */
+  public static final int MAX_DEDUP_KEYS = 500_000;
+  /** How long duplicate suppression remembers a reply when none is configured. */
+  public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(6);
+
+  private final RecentKeys recent;
   private final AtomicInteger waiting = new AtomicInteger();
   private final int maxWaiting;
   private final Counter toWaiters;
@@ -35,7 +40,18 @@ public final class ReplyHub {
   private final Counter duplicates;
 
   public ReplyHub(MeterRegistry registry, int maxWaiting) {
+    this(registry, maxWaiting, DEFAULT_DEDUP_WINDOW, MAX_DEDUP_KEYS);
+  }
+
+  /**
+   * @param dedupWindow how long a reply's key is remembered: longer than the time a redelivered
+   *     request can take to be answered again ({@code claim_min_idle × max_deliveries} + margin)
+   */
+  public ReplyHub(MeterRegistry registry, int maxWaiting, Duration dedupWindow, int maxDedupKeys) {
     this.maxWaiting = maxWaiting;
+    this.recent = new RecentKeys(dedupWindow, maxDedupKeys);
+    Gauge.builder("sg.gateway.dedup.keys", recent, RecentKeys::size).register(registry);
+    Gauge.builder("sg.gateway.dedup.evicted.early", recent, RecentKeys::evictedEarly).register(registry);
     this.toWaiters = Counter.builder("sg.gateway.replies.fanned.out").tag("target", "waiting_request").register(registry);
     this.toSubscribers = Counter.builder("sg.gateway.replies.fanned.out").tag("target", "subscriber").register(registry);
     this.duplicates = Counter.builder("sg.gateway.replies.duplicate").register(registry);

@@ -74,6 +74,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     Gauge.builder(StreamMetrics.IN_FLIGHT, budget, Budget::inFlight)
         .tag("stream", String.join(",", options.streams()))
         .tag("group", options.group())
+        .tag("consumer", options.consumer())
         .tag("role", metrics.role())
         .register(metrics.registry());
   }
