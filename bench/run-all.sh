@@ -309,7 +309,10 @@ if [ "$run_rt" = 1 ]; then
   roundtrip open-5000 --mode open --rate 5000 "${open[@]}" "${common[@]}"
   roundtrip http-closed-1000 --via http --mode closed --inflight 1000 "${http[@]}" "${common[@]}"
   if [ "$soak" = 1 ]; then
-    soak_opts="${SG_JAVA_OPTS-$default_opts} -Xmx192m"
+    # -Xmx192m as the issue asks; the rest bounds what lives outside the heap (young generation,
+    # code cache, metaspace, thread stacks, Netty arenas) so RSS stays under 256 MB
+    soak_opts="${SG_JAVA_OPTS-$default_opts} -Xmx192m -Xmn32m -XX:ReservedCodeCacheSize=40m -XX:MaxMetaspaceSize=96m -Xss512k -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1"
+    export MALLOC_ARENA_MAX=2
     # shellcheck disable=SC2206 # a list of JVM flags
     [ "$build" = 1 ] || sg_cmd=(java $soak_opts -jar "$sg_jar")
     SG_JAVA_OPTS="$soak_opts" roundtrip soak-600s --mode open --rate 5000 --duration 600 --warmup 25000 "${common[@]}"

@@ -70,9 +70,10 @@ public final class ReplyTail {
       return;
     }
     connection()
-        .flatMap(c -> c.reactive()
-            .xread(XReadArgs.Builder.count(READ_COUNT).block(BLOCK), XReadArgs.StreamOffset.from(stream, lastId))
-            .collectList())
+        // async, not reactive: no publisher, queue and collector per read (one read per reply at low rates)
+        .flatMap(c -> Mono.fromCompletionStage(() -> c.async()
+                .xread(XReadArgs.Builder.count(READ_COUNT).block(BLOCK), XReadArgs.StreamOffset.from(stream, lastId)))
+            .defaultIfEmpty(List.of()))
         .subscribe(this::onBatch, this::onError);
   }
 

@@ -300,17 +300,24 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     }
 
     private Mono<List<Entry>> read(StatefulRedisConnection<String, byte[]> c, int n) {
+      // async, not reactive: a reactive command allocates a publisher, a queue and a collector
+      // per call, and at low rates every message costs one blocking read
       Consumer<String> me = Consumer.from(options.group(), options.consumer());
       if (history) {
-        return c.reactive()
-            .xreadgroup(me, XReadArgs.Builder.count(n), XReadArgs.StreamOffset.from(stream, historyCursor))
-            .collectList()
+        return Mono.fromCompletionStage(() -> c.async()
+                .xreadgroup(me, XReadArgs.Builder.count(n), XReadArgs.StreamOffset.from(stream, historyCursor)))
             .flatMap(msgs -> withCounts(stream, msgs, 1));
       }
-      return c.reactive()
-          .xreadgroup(me, XReadArgs.Builder.count(n).block(options.readBlock()), XReadArgs.StreamOffset.lastConsumed(stream))
-          .map(m -> new Entry(m.getId(), m.getBody(), 1))
-          .collectList();
+      return Mono.fromCompletionStage(() -> c.async()
+              .xreadgroup(me, XReadArgs.Builder.count(n).block(options.readBlock()), XReadArgs.StreamOffset.lastConsumed(stream)))
+          .map(msgs -> {
+            List<Entry> out = new ArrayList<>(msgs.size());
+            for (StreamMessage<String, byte[]> m : msgs) {
+              out.add(new Entry(m.getId(), m.getBody(), 1));
+            }
+            return out;
+          })
+          .defaultIfEmpty(List.of());
     }
 
     private void onBatch(int reserved, List<Entry> entries) {
