@@ -35,11 +35,7 @@ public final class EchoHandler implements Handler {
   @Override
   public Mono<HandlerResult> handle(Delivery delivery) {
     return Mono.defer(() -> {
-      Envelope env = delivery.envelope();
-      if (!(env instanceof InboundEnvelope in)) {
-        return Mono.error(new PermanentFailure("the worker handles inbound envelopes, got " + env.kind().wire()
-            + " " + env.id() + " on " + delivery.stream()));
-      }
+      InboundEnvelope in = Inbound.of(delivery); // Mono.defer turns its PermanentFailure into an error signal
       return ToolCommand.parse(in.content())
           .map(cmd -> runTool(in, cmd))
           .orElseGet(() -> Mono.just(reply(in, OutboundEnvelope.TYPE_MESSAGE, in.content())));

@@ -11,6 +11,7 @@ import io.sgstreams.core.consume.PermanentFailure;
 import io.sgstreams.core.consume.Reply;
 import io.sgstreams.core.envelope.Envelope;
 import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.worker.handlers.Inbound;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.envelope.ToolReply;
 import io.sgstreams.worker.WorkerSettings;
@@ -52,11 +53,7 @@ public final class OpenAiHandler implements Handler {
   @Override
   public Mono<HandlerResult> handle(Delivery delivery) {
     return Mono.defer(() -> {
-      Envelope env = delivery.envelope();
-      if (!(env instanceof InboundEnvelope in)) {
-        return Mono.error(new PermanentFailure("the worker handles inbound envelopes, got " + env.kind().wire()
-            + " " + env.id() + " on " + delivery.stream()));
-      }
+      InboundEnvelope in = Inbound.of(delivery); // Mono.defer turns its PermanentFailure into an error signal
       ArrayNode messages = Json.MAPPER.createArrayNode();
       settings.openAiSystemPrompt().ifPresent(p -> messages.addObject().put("role", "system").put("content", p));
       messages.addObject().put("role", "user").put("content", in.content());
