@@ -139,7 +139,10 @@ public final class ToolsClient {
           .doOnSuccess(r -> metrics.toolCall(name, r != null && r.ok() ? "ok" : "error", System.nanoTime() - start))
           .doOnError(e -> metrics.toolCall(name, e instanceof ToolTimeoutException ? "timeout" : "failed",
               System.nanoTime() - start))
-          .doFinally(s -> pending.remove(cid, waiting));
+          // before the outcome goes downstream (doFinally would run after it, so a caller that
+          // reacts to the timeout could still see the call as pending)
+          .doOnTerminate(() -> pending.remove(cid, waiting))
+          .doOnCancel(() -> pending.remove(cid, waiting));
     });
   }
 
