@@ -25,7 +25,6 @@ import io.sgstreams.core.topology.StreamKeys;
 import io.sgstreams.core.topology.StreamPlan;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -301,10 +300,6 @@ public final class RedisEventBus implements AutoCloseable {
       return asString(l.get(0));
     }
     return null;
-  }
-
-  static List<String> ids(Collection<String> c) {
-    return new ArrayList<>(c);
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.sgstreams.core.metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sgstreams.core.bus.BacklogReport;
-import io.sgstreams.core.bus.GroupInfo;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.topology.StreamGroup;
 import java.time.Duration;
@@ -91,10 +90,6 @@ public final class StreamMonitor implements AutoCloseable {
     } else if (warned.remove(g) != null) {
       log.info("backlog of group {} on {} is back under {}% of the cap", g.group(), g.stream(), Math.round(BacklogReport.RISK_RATIO * 100));
     }
-  }
-
-  static boolean lagUnknown(GroupInfo g) {
-    return g.lag().isEmpty();
   }
 
   @Override

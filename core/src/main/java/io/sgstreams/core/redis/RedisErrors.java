@@ -9,8 +9,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
-import reactor.util.retry.Retry;
-import reactor.util.retry.RetryBackoffSpec;
 
 /** How Redis errors are told apart, and the backoff used for the ones that pass. */
 public final class RedisErrors {
@@ -60,11 +58,6 @@ public final class RedisErrors {
     return Mono.defer(op).onErrorResume(
         e -> n < attempts && isTransient(e),
         e -> Mono.delay(backoff(n - 1, first, max)).then(Mono.defer(() -> attempt(op, n + 1, attempts, first, max))));
-  }
-
-  /** Exponential backoff with jitter between {@code first} and {@code max}, forever. */
-  public static RetryBackoffSpec forever(Duration first, Duration max) {
-    return Retry.backoff(Long.MAX_VALUE, first).maxBackoff(max).jitter(0.5);
   }
 
   /** A jittered pause for attempt {@code n} (0-based). */

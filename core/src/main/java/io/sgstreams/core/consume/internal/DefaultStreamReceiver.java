@@ -18,7 +18,6 @@ import io.sgstreams.core.redis.RedisErrors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -450,9 +449,5 @@ public final class DefaultStreamReceiver implements StreamReceiver {
             maybeComplete();
           });
     }
-  }
-
-  static Map<String, byte[]> copy(Map<String, byte[]> m) {
-    return new LinkedHashMap<>(m);
   }
 }
