@@ -7,16 +7,24 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Envelope ids: UUIDv7 (RFC 9562) strings such as {@code 0190f5a2-7c41-7a3b-9d2e-4f1c8b6a0e57}.
  *
- * <p>Layout: 48-bit Unix epoch milliseconds, version {@code 7}, a 12-bit counter ({@code rand_a}, RFC 9562
- * section 6.2 method 1), variant {@code 10}, 62 random bits. The counter starts at a random value in its lower
- * half each new millisecond and counts up for ids created within the same millisecond, so ids from one JVM are
- * strictly increasing (as strings too) even when many are made per millisecond or the clock steps back; when
- * the counter runs out, the timestamp moves a millisecond ahead of the clock. The random bits come from
- * {@link ThreadLocalRandom}: ids are unique, not secret.
+ * <p>Layout: 48-bit Unix epoch milliseconds, version {@code 7}, a 42-bit counter (the 12 bits of
+ * {@code rand_a} and the top 30 bits of {@code rand_b}: RFC 9562 section 6.2 method 1, "fixed
+ * bit-length dedicated counter"), variant {@code 10}, 32 random bits. Each new millisecond the
+ * counter starts at a random value in its lower half and counts up for ids created within the same
+ * millisecond, so ids from one JVM are strictly increasing (as strings too) however many are made
+ * per millisecond: 2^41 ids fit in one millisecond, so the timestamp never runs ahead of the clock
+ * (a 12-bit counter did, by tens of milliseconds after a burst). If the clock steps back, ids keep
+ * the last millisecond and count up. The random bits come from {@link ThreadLocalRandom}: ids are
+ * unique, not secret.
  */
 public final class Ids {
-    /** (milliseconds << 12) | counter of the last id handed out. */
-    private static final AtomicLong LAST = new AtomicLong();
+    private static final int COUNTER_BITS = 42;
+    private static final long COUNTER_MASK = (1L << COUNTER_BITS) - 1;
+
+    /** Last id handed out: milliseconds (48 bits) and counter (42 bits), 90 bits in two longs. */
+    private static final Object LOCK = new Object();
+    private static long lastMillis;
+    private static long lastCounter;
 
     private Ids() {
     }
@@ -30,22 +38,25 @@ public final class Ids {
     public static UUID newUuid() {
         ThreadLocalRandom rnd = ThreadLocalRandom.current();
         long now = System.currentTimeMillis() & 0xFFFF_FFFF_FFFFL;
-        long prev;
-        long next;
-        do {
-            prev = LAST.get();
-            if (now > (prev >>> 12)) {
-                next = (now << 12) | rnd.nextInt(1 << 11);
+        long millis;
+        long counter;
+        synchronized (LOCK) {
+            if (now > lastMillis) {
+                lastMillis = now;
+                lastCounter = rnd.nextLong(1L << (COUNTER_BITS - 1));
+            } else if (lastCounter < COUNTER_MASK) {
+                lastCounter++; // same millisecond (or the clock went back): count up
             } else {
-                next = prev + 1; // same millisecond (or clock went back): count up, carrying into the time
+                lastMillis++; // 2^41 ids in one millisecond: not reachable, but never repeat an id
+                lastCounter = 0;
             }
-        } while (!LAST.compareAndSet(prev, next));
-        long millis = (next >>> 12) & 0xFFFF_FFFF_FFFFL;
-        long msb = (millis << 16) | 0x7000L | (next & 0xFFFL);
-        long lsb = (rnd.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+            millis = lastMillis;
+            counter = lastCounter;
+        }
+        long msb = (millis << 16) | 0x7000L | (counter >>> 30);
+        long lsb = 0x8000_0000_0000_0000L | ((counter & 0x3FFF_FFFFL) << 32) | (rnd.nextInt() & 0xFFFF_FFFFL);
         return new UUID(msb, lsb);
     }
-
     /**
      * The millisecond timestamp of a UUIDv7 string.
      *
