@@ -1,7 +1,10 @@
 package io.sgstreams.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgstreams.core.bus.HeartbeatRegistry.Heartbeat;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.Topology;
+import io.sgstreams.core.metrics.StreamMonitor;
 import io.sgstreams.core.consume.Router;
 import io.sgstreams.core.ops.OpsRoutes;
 import io.sgstreams.core.ops.Readiness;
@@ -55,13 +58,18 @@ public final class GatewayNode {
   private final Router webhook;
   private final Sinks.Empty<Void> closing;
   private final ReplyHub hub;
+  private final Heartbeat heartbeat;
+  private final StreamMonitor monitor;
 
-  private GatewayNode(DisposableServer server, List<ReplyTail> tails, Router webhook, Sinks.Empty<Void> closing, ReplyHub hub) {
+  private GatewayNode(DisposableServer server, List<ReplyTail> tails, Router webhook, Sinks.Empty<Void> closing, ReplyHub hub,
+      Heartbeat heartbeat, StreamMonitor monitor) {
     this.server = server;
     this.tails = tails;
     this.webhook = webhook;
     this.closing = closing;
     this.hub = hub;
+    this.heartbeat = heartbeat;
+    this.monitor = monitor;
   }
 
   /**
@@ -71,7 +79,14 @@ public final class GatewayNode {
    */
   public static GatewayNode start(RedisEventBus bus, GatewaySettings s, PrometheusMeterRegistry registry) {
     List<String> platforms = bus.topology().platforms();
-    bus.ensureStreams(platforms).block(Duration.ofSeconds(30));
+    boolean deliversWebhook = s.webhookUrl().isPresent() && platforms.contains(Topology.WEBHOOK_PLATFORM);
+    // the webhook consumer refuses to start while another live process consumes under this name
+    Heartbeat heartbeat = deliversWebhook
+        ? bus.heartbeats().register(bus.consumerName()).block(bus.heartbeats().ttl().multipliedBy(2).plus(Duration.ofSeconds(30)))
+        : null;
+    // the workers group (so what is accepted before any worker starts is kept for it) and, with a
+    // webhook URL, the webhook group; outbound streams are tailed without a group
+    bus.ensureStreams(deliversWebhook ? List.of(Topology.WEBHOOK_PLATFORM) : List.of()).block(Duration.ofSeconds(30));
     if (!s.authEnabled()) {
       log.warn("gateway: SG_API_KEYS is empty: authentication is OFF (allowed only because {} is a loopback address)", s.host());
     }
@@ -87,7 +102,7 @@ public final class GatewayNode {
     Flux.fromIterable(tails).concatMap(ReplyTail::start).then().block(Duration.ofSeconds(30));
 
     Router webhook = null;
-    if (s.webhookUrl().isPresent() && platforms.contains(WebhookDelivery.PLATFORM)) {
+    if (deliversWebhook) {
       webhook = new WebhookDelivery(s.webhookUrl().get(), s.webhookMaxAttempts(), s.webhookBackoff(), s.webhookTimeout())
           .start(bus);
       log.info("gateway: webhook replies are POSTed to {} (up to {} attempts)", s.webhookUrl().get(), s.webhookMaxAttempts());
@@ -127,14 +142,31 @@ public final class GatewayNode {
               .route(req -> true, (req, res) -> fallback(req, res, responses));
         })
         .bindNow(Duration.ofSeconds(30));
+    StreamMonitor monitor = new StreamMonitor(bus, bus.topology().streams()).start(StreamMonitor.DEFAULT_INTERVAL);
+    if (heartbeat != null) {
+      Router w = webhook;
+      heartbeat.whenLost().subscribe(v -> {
+        log.error("gateway {}: another process took this consumer name; the webhook consumer stops at once", bus.consumerName());
+        w.shutdown(Duration.ZERO).subscribe(x -> {}, x -> {});
+      });
+    }
     log.info("gateway listening on http://{}:{} (auth {}, platforms {})", s.host(), server.port(),
         s.authEnabled() ? "on" : "OFF", platforms);
-    return new GatewayNode(server, tails, webhook, closing, hub);
+    return new GatewayNode(server, tails, webhook, closing, hub, heartbeat, monitor);
   }
 
   /** The bound port (useful with SG_HTTP_PORT=0). */
   public int port() {
     return server.port();
+  }
+
+  /** Completes if another process took the webhook consumer's name (it stalled past the heartbeat TTL). */
+  public Mono<Void> whenFatal() {
+    return heartbeat == null ? Mono.never() : heartbeat.whenLost();
+  }
+
+  public StreamMonitor monitor() {
+    return monitor;
   }
 
   /** Requests currently holding for a reply. */
@@ -156,8 +188,10 @@ public final class GatewayNode {
             return Mono.empty();
           });
       Mono<Void> readers = Flux.fromIterable(tails).flatMap(ReplyTail::stop).then();
+      monitor.close();
       Mono<Void> wh = webhook == null ? Mono.empty() : webhook.shutdown();
-      return http.then(readers).then(wh).doOnSuccess(v -> log.info("gateway on port {} stopped", server.port()));
+      Mono<Void> hb = heartbeat == null ? Mono.empty() : heartbeat.release();
+      return http.then(readers).then(wh).then(hb).doOnSuccess(v -> log.info("gateway on port {} stopped", server.port()));
     });
   }
 

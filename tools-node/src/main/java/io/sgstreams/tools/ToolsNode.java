@@ -1,10 +1,12 @@
 package io.sgstreams.tools;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgstreams.core.bus.HeartbeatRegistry.Heartbeat;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.Router;
+import io.sgstreams.core.metrics.StreamMonitor;
 import io.sgstreams.core.ops.AdminServer;
 import io.sgstreams.core.ops.Readiness;
 import io.sgstreams.core.topology.Role;
@@ -33,13 +35,18 @@ public final class ToolsNode {
   private final DisposableServer admin;
   private final ToolRegistry tools;
   private final Readiness readiness;
+  private final Heartbeat heartbeat;
+  private final StreamMonitor monitor;
   private final AtomicReference<Mono<Void>> stopping = new AtomicReference<>();
 
-  private ToolsNode(Router router, DisposableServer admin, ToolRegistry tools, Readiness readiness) {
+  private ToolsNode(Router router, DisposableServer admin, ToolRegistry tools, Readiness readiness, Heartbeat heartbeat,
+      StreamMonitor monitor) {
     this.router = router;
     this.admin = admin;
     this.tools = tools;
     this.readiness = readiness;
+    this.heartbeat = heartbeat;
+    this.monitor = monitor;
   }
 
   /**
@@ -58,13 +65,25 @@ public final class ToolsNode {
   /** Starts serving exactly {@code tools}. */
   public static ToolsNode start(RedisEventBus bus, ToolsSettings settings, PrometheusMeterRegistry registry, ToolRegistry tools) {
     Topology t = bus.topology();
-    bus.ensureGroup(t.toolsStream(), t.toolsGroup()).block(STARTUP_TIMEOUT);
+    String consumer = bus.consumerName(Role.TOOLS);
+    // refuses to start while another live process consumes under this name
+    Heartbeat heartbeat = bus.heartbeats().register(consumer).block(bus.heartbeats().ttl().multipliedBy(2).plus(STARTUP_TIMEOUT));
+    try {
+      bus.ensureGroup(t.toolsStream(), t.toolsGroup()).block(STARTUP_TIMEOUT);
+    } catch (RuntimeException e) {
+      heartbeat.close();
+      throw e;
+    }
     ToolDispatcher dispatcher = new ToolDispatcher(bus, tools, settings.toolTimeout(), settings.replyStreamTtl(),
         new ToolMetrics(registry),
         Clock.systemUTC());
-    ReceiverOptions options = ReceiverOptions.of(t.toolsStream(), t.toolsGroup(), bus.consumerName(Role.TOOLS),
-        bus.config().consumer());
+    ReceiverOptions options = ReceiverOptions.of(t.toolsStream(), t.toolsGroup(), consumer, bus.config().consumer());
     Router router = Router.create(bus, options, dispatcher).start();
+    StreamMonitor monitor = new StreamMonitor(bus, t.streams()).start(StreamMonitor.DEFAULT_INTERVAL);
+    heartbeat.whenLost().subscribe(v -> {
+      log.error("tools node {}: another process took this consumer name; stopping at once (its entries stay pending)", consumer);
+      router.shutdown(Duration.ZERO).subscribe(x -> {}, x -> {});
+    });
     Readiness readiness = new Readiness(READINESS_TIMEOUT)
         .add("redis", bus::ping)
         .addSync("consumer", router::running);
@@ -74,13 +93,15 @@ public final class ToolsNode {
         admin = AdminServer.start(settings.adminHost(), settings.adminPort(), registry, readiness);
       } catch (RuntimeException e) {
         router.shutdown().block(STARTUP_TIMEOUT);
+        monitor.close();
+        heartbeat.close();
         throw new IllegalStateException("tools node: cannot bind the admin server to " + settings.adminHost() + ":"
             + settings.adminPort() + ": " + e.getMessage(), e);
       }
     }
     log.info("tools node {} serving [{}] from {} (group {}), admin {}", options.consumer(), tools, t.toolsStream(),
         t.toolsGroup(), admin == null ? "off" : "http://" + settings.adminHost() + ":" + admin.port());
-    return new ToolsNode(router, admin, tools, readiness);
+    return new ToolsNode(router, admin, tools, readiness, heartbeat, monitor);
   }
 
   /** The port of /health, /ready and /metrics, or null when the admin server is off. */
@@ -96,6 +117,15 @@ public final class ToolsNode {
     return readiness;
   }
 
+  /** Completes if another process took this node's consumer name (it stalled past the heartbeat TTL): the node stopped. */
+  public Mono<Void> whenFatal() {
+    return heartbeat.whenLost();
+  }
+
+  public StreamMonitor monitor() {
+    return monitor;
+  }
+
   /** True while the consumer loop runs. */
   public boolean running() {
     return router.running();
@@ -108,6 +138,8 @@ public final class ToolsNode {
    */
   public Mono<Void> shutdown() {
     Mono<Void> created = Mono.defer(() -> router.shutdown()
+            .doOnSubscribe(x -> monitor.close())
+            .then(heartbeat.release())
             .then(Mono.defer(() -> {
               if (admin == null) {
                 return Mono.<Void>empty();

@@ -1,11 +1,13 @@
 package io.sgstreams.worker;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgstreams.core.bus.HeartbeatRegistry.Heartbeat;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.consume.Handler;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.Router;
 import io.sgstreams.core.consume.middleware.Middlewares;
+import io.sgstreams.core.metrics.StreamMonitor;
 import io.sgstreams.core.ops.AdminServer;
 import io.sgstreams.core.ops.Readiness;
 import io.sgstreams.core.topology.Role;
@@ -34,14 +36,19 @@ public final class WorkerNode {
   private final ToolsClient tools;
   private final DisposableServer admin;
   private final String consumer;
+  private final Heartbeat heartbeat;
+  private final StreamMonitor monitor;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
-  private WorkerNode(RedisEventBus bus, Router router, ToolsClient tools, DisposableServer admin, String consumer) {
+  private WorkerNode(RedisEventBus bus, Router router, ToolsClient tools, DisposableServer admin, String consumer,
+      Heartbeat heartbeat, StreamMonitor monitor) {
     this.bus = bus;
     this.router = router;
     this.tools = tools;
     this.admin = admin;
     this.consumer = consumer;
+    this.heartbeat = heartbeat;
+    this.monitor = monitor;
   }
 
   /**
@@ -62,18 +69,34 @@ public final class WorkerNode {
     var topology = bus.topology();
     String consumer = bus.consumerName(Role.WORKER);
     Duration startupWait = bus.redis().commandTimeout().multipliedBy(2);
-    bus.ensureGroup(topology.inboundStream(), topology.workerGroup()).block(startupWait);
+    // refuses to start while another live process consumes under this name
+    Heartbeat heartbeat = bus.heartbeats().register(consumer).block(bus.heartbeats().ttl().multipliedBy(2).plus(startupWait));
+    try {
+      bus.ensureStreams(java.util.List.of()).block(startupWait);
+    } catch (RuntimeException e) {
+      heartbeat.close();
+      throw e;
+    }
 
     WorkerMetrics metrics = new WorkerMetrics(registry);
-    ToolsClient tools = ToolsClient.start(bus, metrics, settings.maxPendingToolCalls(), settings.replyStreamTtl())
-        .block(startupWait);
+    ToolsClient tools;
+    try {
+      tools = ToolsClient.start(bus, metrics, settings.maxPendingToolCalls(), settings.replyStreamTtl()).block(startupWait);
+    } catch (RuntimeException e) {
+      heartbeat.close();
+      throw e;
+    }
     Router router = null;
     DisposableServer admin = null;
+    StreamMonitor monitor = null;
     try {
       Handler handler = factory.create(new WorkerContext(bus, bus.config(), settings, tools, registry));
       ReceiverOptions opts = ReceiverOptions.of(topology.inboundStream(), topology.workerGroup(), consumer,
           bus.config().consumer());
       router = Router.create(bus, opts, handler, Middlewares.timeout(settings.handlerTimeout())).start();
+      java.util.List<String> watched = new java.util.ArrayList<>(topology.streams());
+      watched.add(tools.replyStream());
+      monitor = new StreamMonitor(bus, watched).start(StreamMonitor.DEFAULT_INTERVAL);
       if (settings.adminPort() >= 0) {
         Router r = router;
         Readiness readiness = new Readiness(Duration.ofSeconds(2))
@@ -87,17 +110,35 @@ public final class WorkerNode {
         router.shutdown(Duration.ZERO).onErrorResume(x -> Mono.empty()).block(startupWait);
       }
       tools.close().onErrorResume(x -> Mono.empty()).block(startupWait);
+      if (monitor != null) {
+        monitor.close();
+      }
+      heartbeat.close();
       throw e;
     }
+    Router r = router;
+    heartbeat.whenLost().subscribe(v -> {
+      log.error("worker {}: another process took this consumer name; stopping at once (its entries stay pending)", consumer);
+      r.shutdown(Duration.ZERO).subscribe(x -> {}, x -> {});
+    });
     log.info("worker {} consuming {} (group {}) with handler '{}'; admin {}", consumer, topology.inboundStream(),
         topology.workerGroup(), factory.name(),
         admin == null ? "off" : "http://" + settings.adminHost() + ":" + admin.port());
-    return new WorkerNode(bus, router, tools, admin, consumer);
+    return new WorkerNode(bus, router, tools, admin, consumer, heartbeat, monitor);
   }
 
   /** The admin server's port, or null when it is off. */
   public Integer adminPort() {
     return admin == null ? null : admin.port();
+  }
+
+  /** Completes if another process took this node's consumer name (it stalled past the heartbeat TTL): the node stopped. */
+  public Mono<Void> whenFatal() {
+    return heartbeat.whenLost();
+  }
+
+  public StreamMonitor monitor() {
+    return monitor;
   }
 
   /** {@code worker-{node_id}}. */
@@ -127,8 +168,10 @@ public final class WorkerNode {
       if (!stopped.compareAndSet(false, true)) {
         return router.whenFinished();
       }
+      monitor.close();
       return router.shutdown(drainTimeout)
           .then(tools.close())
+          .then(heartbeat.release())
           .then(Mono.defer(() -> {
             if (admin == null) {
               return Mono.<Void>empty();

@@ -10,6 +10,8 @@ import io.lettuce.core.api.reactive.RedisReactiveCommands;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.config.Topology;
+import io.sgstreams.core.consume.Reply;
+import io.sgstreams.core.consume.ReplyPublisher;
 import io.sgstreams.core.envelope.Envelope;
 import io.sgstreams.core.envelope.EnvelopeCodec;
 import io.sgstreams.core.envelope.InboundEnvelope;
@@ -42,7 +44,7 @@ import reactor.core.publisher.Mono;
  * <p>Every command touches one key, so the bus runs unchanged against a Redis Cluster once keys
  * are partitioned.
  */
-public final class RedisEventBus implements AutoCloseable {
+public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisEventBus.class);
   /** Publishes retried on transient errors; a retry after a lost reply may duplicate an entry. */
   static final int PUBLISH_ATTEMPTS = 4;
@@ -54,6 +56,8 @@ public final class RedisEventBus implements AutoCloseable {
   private final Topology topology;
   private final EnvelopeCodec codec;
   private final StreamMetrics metrics;
+  private final Retention retention;
+  private final HeartbeatRegistry heartbeats;
 
   public RedisEventBus(RedisStreams redis, Role role, SgConfig config, MeterRegistry registry) {
     this(redis, false, role, config, new StreamMetrics(registry, role.wire()));
@@ -67,6 +71,13 @@ public final class RedisEventBus implements AutoCloseable {
     this.topology = config.topology();
     this.codec = EnvelopeCodec.create(config.maxEnvelopeBytes());
     this.metrics = metrics;
+    this.retention = new Retention(topology, this::streamState, metrics);
+    this.heartbeats = new HeartbeatRegistry(redis, topology, config.consumer().heartbeatTtl());
+  }
+
+  /** The consumer-name heartbeats of this process. */
+  public HeartbeatRegistry heartbeats() {
+    return heartbeats;
   }
 
   /** With a caller's Lettuce client (not closed by the bus), for {@code role} on node {@code nodeId}. */
@@ -120,9 +131,14 @@ public final class RedisEventBus implements AutoCloseable {
 
   // ---------------------------------------------------------------- provisioning
 
-  /** The groups this role reads, for {@code platforms}. */
-  public List<StreamGroup> groups(Collection<String> platforms) {
-    return StreamPlan.groupsFor(role, topology, platforms);
+  /**
+   * The groups this role provisions ({@link StreamPlan}).
+   *
+   * @param deliveredPlatforms platforms this node delivers through a group (a gateway with a
+   *     webhook URL: {@code webhook}); others are tailed without a group
+   */
+  public List<StreamGroup> groups(Collection<String> deliveredPlatforms) {
+    return StreamPlan.groupsFor(role, topology, deliveredPlatforms);
   }
 
   /**
@@ -130,8 +146,8 @@ public final class RedisEventBus implements AutoCloseable {
    * that exists is left as it is. New groups start at {@code 0} so that entries published
    * before the first consumer started are read, not skipped.
    */
-  public Mono<List<StreamGroup>> ensureStreams(Collection<String> platforms) {
-    List<StreamGroup> groups = groups(platforms);
+  public Mono<List<StreamGroup>> ensureStreams(Collection<String> deliveredPlatforms) {
+    List<StreamGroup> groups = groups(deliveredPlatforms);
     return Flux.fromIterable(groups).concatMap(g -> ensureGroup(g.stream(), g.group())).then(Mono.just(groups));
   }
 
@@ -167,9 +183,11 @@ public final class RedisEventBus implements AutoCloseable {
   }
 
   /**
-   * Encodes {@code env} and adds it to {@code stream} with {@code MAXLEN ~ cap}; the entry id.
-   * Fails with the codec's typed error for an envelope over the size limit (nothing is sent),
-   * and with a {@link StreamException} once transient errors outlast the retries.
+   * Encodes {@code env} and adds it to {@code stream}, trimmed by the stream's policy
+   * ({@link TrimPlan}); the entry id. Fails with the codec's typed error for an envelope over the
+   * size limit and with {@link BacklogFullException} when a work stream's unfinished backlog is at
+   * its cap (nothing is sent in either case), and with a {@link StreamException} once transient
+   * errors outlast the retries.
    */
   public Mono<String> publish(String stream, Envelope env) {
     return Mono.defer(() -> {
@@ -178,16 +196,73 @@ public final class RedisEventBus implements AutoCloseable {
     });
   }
 
+  /** Publishes a handler's reply to its stream ({@link Reply#stream()}, else where its kind goes). */
+  @Override
+  public Mono<String> publish(Reply reply) {
+    return Mono.defer(() -> publish(streamFor(reply), reply.envelope()));
+  }
+
+  /**
+   * Where a reply goes: its own stream, else outbound to its platform, a tool request to the
+   * tools stream, inbound to the inbound stream.
+   */
+  public String streamFor(Reply r) {
+    if (r.stream() != null) {
+      return r.stream();
+    }
+    Envelope e = r.envelope();
+    if (e instanceof OutboundEnvelope o) {
+      return topology.outboundStream(o.platform());
+    }
+    if (e instanceof ToolRequest) {
+      return topology.toolsStream();
+    }
+    if (e instanceof InboundEnvelope) {
+      return topology.inboundStream();
+    }
+    throw new IllegalArgumentException("a " + e.kind().wire() + " reply needs an explicit stream");
+  }
+
   /** Adds raw fields (used for dead letters and replays, whose {@code data} must stay byte-exact). */
   public Mono<String> publishFields(String stream, Map<String, byte[]> fields) {
-    XAddArgs args = XAddArgs.Builder.maxlen(topology.maxLenFor(stream)).approximateTrimming(true);
+    Retention.Tracked t = retention.known(stream);
+    if (t != null) {
+      return add(t, stream, fields);
+    }
+    return retention.forStream(stream).flatMap(x -> add(x, stream, fields));
+  }
+
+  private Mono<String> add(Retention.Tracked t, String stream, Map<String, byte[]> fields) {
+    BacklogFullException refused = t.refusal();
+    if (refused != null) {
+      metrics.refused(stream);
+      return Mono.error(refused);
+    }
+    XAddArgs args = t.args;
     return RedisErrors.withRetries(() -> Mono.fromCompletionStage(redis.async().xadd(stream, args, fields)),
             PUBLISH_ATTEMPTS, Duration.ofMillis(50), Duration.ofSeconds(1))
-        .doOnNext(id -> metrics.published(stream))
+        .doOnNext(id -> {
+          t.published();
+          metrics.published(stream);
+        })
         .onErrorMap(e -> {
           metrics.publishFailed(stream);
           return new StreamException("publish failed: " + e.getMessage(), stream, null, null, null, e);
         });
+  }
+
+  /**
+   * Reads {@code stream} now and returns how it is trimmed and whether publishing to it is
+   * refused (the backlog and headroom figures the monitor reports).
+   */
+  public Mono<TrimPlan> retention(String stream) {
+    return retention.refresh(stream);
+  }
+
+  /** Entries this node may still add to {@code stream} before publishing is refused, from its last reading. */
+  public long headroom(String stream) {
+    Retention.Tracked t = retention.known(stream);
+    return t == null ? Long.MAX_VALUE : t.plan.headroom(t.sinceReading.get());
   }
 
   // ---------------------------------------------------------------- monitoring
@@ -225,13 +300,28 @@ public final class RedisEventBus implements AutoCloseable {
     return group(stream, group).map(GroupInfo::lag);
   }
 
-  /** Whether {@code group}'s unread backlog is close enough to the cap that trimming would lose entries. */
-  public Mono<BacklogReport> backlog(String stream, String group) {
-    return streamInfo(stream).flatMap(info -> info.groups().stream()
-        .filter(g -> g.name().equals(group))
-        .findFirst()
-        .map(g -> Mono.just(BacklogReport.of(stream, group, info.length(), g.lag(), g.pending(), topology.maxLenFor(stream))))
-        .orElseGet(() -> Mono.error(new StreamException("no such group", stream, group, null, null, null))));
+  /**
+   * One reading of {@code stream}: XINFO GROUPS, XLEN, and each group's oldest pending entry
+   * ({@code XPENDING … - + 1}). A missing key reads as an empty stream without groups.
+   */
+  public Mono<StreamState> streamState(String stream) {
+    RedisReactiveCommands<String, byte[]> c = redis.commands();
+    return Mono.defer(() -> {
+      long now = System.currentTimeMillis();
+      return c.xinfoGroups(stream)
+          .map(o -> toGroupInfo(pairs(asList(o))))
+          .collectList()
+          .flatMap(groups -> c.xlen(stream).flatMap(len -> Flux.fromIterable(groups)
+              .filter(g -> g.pending() > 0)
+              .concatMap(g -> c.xpending(stream, g.name(), Range.create("-", "+"), io.lettuce.core.Limit.from(1))
+                  .next()
+                  .map(pm -> Map.entry(g.name(), pm.getId())))
+              .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+              .map(oldest -> new StreamState(stream, true, len, groups, oldest, now))))
+          .onErrorResume(e -> e.getMessage() != null && e.getMessage().contains("no such key"),
+              e -> Mono.just(StreamState.missing(stream, now)));
+    }).onErrorMap(e -> !(e instanceof StreamException),
+        e -> new StreamException("reading stream state failed: " + e.getMessage(), stream, null, null, null, e));
   }
 
   /** XPENDING summary over the pending entries of a stream range, used by consumers to read delivery counts. */

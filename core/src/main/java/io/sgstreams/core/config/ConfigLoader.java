@@ -39,6 +39,7 @@ public final class ConfigLoader {
       new Setting("streams.tools", "SG_TOOLS_STREAM", ConfigLoader::name),
       new Setting("streams.tools_reply_prefix", "SG_TOOLS_REPLY_PREFIX", ConfigLoader::name),
       new Setting("streams.dlq", "SG_DLQ_STREAM", ConfigLoader::name),
+      new Setting("streams.heartbeat_prefix", "SG_HEARTBEAT_PREFIX", ConfigLoader::name),
       new Setting("streams.maxlen", "SG_STREAM_MAXLEN", ConfigLoader::positiveLong),
       new Setting("streams.dlq_maxlen", "SG_DLQ_MAXLEN", ConfigLoader::positiveLong),
       new Setting("streams.platforms", "SG_PLATFORMS", ConfigLoader::platforms),
@@ -53,6 +54,8 @@ public final class ConfigLoader {
       new Setting("consumer.concurrency", "SG_WORKER_CONCURRENCY", ConfigLoader::positiveInt),
       new Setting("consumer.ack_batch", "SG_ACK_BATCH", ConfigLoader::positiveInt),
       new Setting("consumer.drain_timeout_ms", "SG_DRAIN_TIMEOUT_MS", ConfigLoader::nonNegativeMillis),
+      new Setting("consumer.heartbeat_ttl_ms", "SG_HEARTBEAT_TTL_MS", ConfigLoader::millis),
+      new Setting("consumer.remove_idle_consumers_after_ms", "SG_REMOVE_IDLE_CONSUMERS_AFTER_MS", ConfigLoader::millis),
       new Setting("envelope.max_bytes", "SG_MAX_ENVELOPE_BYTES", ConfigLoader::envelopeBytes));
 
   private ConfigLoader() {}
@@ -172,6 +175,7 @@ public final class ConfigLoader {
           (String) v.getOrDefault("groups.tools", t.toolsGroup()),
           (String) v.getOrDefault("streams.tools_reply_prefix", t.toolsReplyPrefix()),
           (String) v.getOrDefault("streams.dlq", t.dlqStream()),
+          (String) v.getOrDefault("streams.heartbeat_prefix", t.heartbeatPrefix()),
           (Long) v.getOrDefault("streams.maxlen", t.maxLen()),
           (Long) v.getOrDefault("streams.dlq_maxlen", t.dlqMaxLen()),
           castList(v.getOrDefault("streams.platforms", t.platforms())));
@@ -183,7 +187,9 @@ public final class ConfigLoader {
           (Duration) v.getOrDefault("consumer.read_block_ms", c.readBlock()),
           (Integer) v.getOrDefault("consumer.concurrency", c.concurrency()),
           (Integer) v.getOrDefault("consumer.ack_batch", c.ackBatch()),
-          (Duration) v.getOrDefault("consumer.drain_timeout_ms", c.drainTimeout()));
+          (Duration) v.getOrDefault("consumer.drain_timeout_ms", c.drainTimeout()),
+          (Duration) v.getOrDefault("consumer.heartbeat_ttl_ms", c.heartbeatTtl()),
+          (Duration) v.getOrDefault("consumer.remove_idle_consumers_after_ms", c.removeIdleConsumersAfter()));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("invalid configuration: " + e.getMessage(), e);
     }

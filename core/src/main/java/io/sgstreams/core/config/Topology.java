@@ -1,7 +1,9 @@
 package io.sgstreams.core.config;
 
 import io.sgstreams.core.topology.StreamKeys;
+import io.sgstreams.core.topology.StreamPolicy;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Stream and group names (the wire contract's defaults, overridable), stream caps and the
@@ -16,9 +18,17 @@ public record Topology(
     String toolsGroup,
     String toolsReplyPrefix,
     String dlqStream,
+    String heartbeatPrefix,
     long maxLen,
     long dlqMaxLen,
     List<String> platforms) {
+
+  /**
+   * The platform whose replies a gateway pushes to a URL. Its outbound stream is read through
+   * the group {@code gatewayGroup("webhook")} (so exactly one gateway delivers each reply) when
+   * a gateway has a webhook URL; every other platform's outbound stream is only tailed (XREAD).
+   */
+  public static final String WEBHOOK_PLATFORM = "webhook";
 
   /** XADD caps below this are raised to it (wire contract). */
   public static final long MIN_MAXLEN = 1000;
@@ -32,6 +42,7 @@ public record Topology(
     requireName("tools group", toolsGroup);
     requireName("tools reply prefix", toolsReplyPrefix);
     requireName("dlq stream", dlqStream);
+    requireName("heartbeat prefix", heartbeatPrefix);
     maxLen = Math.max(MIN_MAXLEN, maxLen);
     dlqMaxLen = Math.max(MIN_MAXLEN, dlqMaxLen);
     platforms = List.copyOf(platforms);
@@ -48,6 +59,7 @@ public record Topology(
         "sg:tools",
         "sg:stream:tools:reply",
         "sg:stream:dlq",
+        "sg:heartbeat",
         100_000,
         1_000_000,
         List.of("web", "webhook"));
@@ -68,6 +80,40 @@ public record Topology(
     return StreamKeys.child(toolsReplyPrefix, workerId);
   }
 
+  /** {@code sg:heartbeat:{consumer}}: the key a live process holds for one of its consumer names. */
+  public String heartbeatKey(String consumer) {
+    return StreamKeys.child(heartbeatPrefix, consumer);
+  }
+
+  /**
+   * How {@code stream} is capped: the inbound and tools streams are work streams of the worker
+   * and tools groups; the webhook platform's outbound stream is one of the webhook group while
+   * that group exists; every other stream (tailed outbound streams, tool reply streams, the DLQ)
+   * has a plain cap.
+   */
+  public StreamPolicy policyFor(String stream) {
+    if (stream.equals(inboundStream)) {
+      return StreamPolicy.work(stream, maxLen, Set.of(workerGroup), true);
+    }
+    if (stream.equals(toolsStream)) {
+      return StreamPolicy.work(stream, maxLen, Set.of(toolsGroup), true);
+    }
+    if (platforms.contains(WEBHOOK_PLATFORM) && stream.equals(outboundStream(WEBHOOK_PLATFORM))) {
+      return StreamPolicy.work(stream, maxLen, Set.of(gatewayGroup(WEBHOOK_PLATFORM)), false);
+    }
+    return StreamPolicy.capped(stream, maxLenFor(stream));
+  }
+
+  /** Every stream of the topology except per-worker reply streams: what monitors watch. */
+  public List<String> streams() {
+    List<String> out = new java.util.ArrayList<>();
+    out.add(inboundStream);
+    platforms.forEach(p -> out.add(outboundStream(p)));
+    out.add(toolsStream);
+    out.add(dlqStream);
+    return List.copyOf(out);
+  }
+
   /** The cap used when adding to {@code stream}: the DLQ has its own. */
   public long maxLenFor(String stream) {
     return dlqStream.equals(stream) ? dlqMaxLen : maxLen;
@@ -75,18 +121,18 @@ public record Topology(
 
   public Topology withMaxLen(long n) {
     return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
-        toolsGroup, toolsReplyPrefix, dlqStream, n, dlqMaxLen, platforms);
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, n, dlqMaxLen, platforms);
   }
 
   public Topology withPlatforms(List<String> p) {
     return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
-        toolsGroup, toolsReplyPrefix, dlqStream, maxLen, dlqMaxLen, p);
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, p);
   }
 
   /** Same topology with every stream and group name under another prefix (tests, benchmarks). */
   public Topology withNamespace(String ns) {
     return new Topology(ns + ":inbound", ns + ":workers", ns + ":outbound", ns + ":gateway", ns + ":tools",
-        ns + ":tools-group", ns + ":tools:reply", ns + ":dlq", maxLen, dlqMaxLen, platforms);
+        ns + ":tools-group", ns + ":tools:reply", ns + ":dlq", ns + ":heartbeat", maxLen, dlqMaxLen, platforms);
   }
 
   private static void requireName(String what, String value) {

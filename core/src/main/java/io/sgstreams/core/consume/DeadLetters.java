@@ -20,6 +20,8 @@ public final class DeadLetters {
   public static final String CONSUMER = "consumer";
   public static final String DELIVERIES = "deliveries";
   public static final String ERROR = "error";
+  /** The {@code error} of an entry found trimmed from its stream before it was handled (no {@code data}). */
+  public static final String TRIMMED_BEFORE_HANDLED = "trimmed_before_handled";
   /** Longest error text kept: a dead letter must stay small whatever the exception says. */
   static final int MAX_ERROR_CHARS = 2000;
 
@@ -38,6 +40,28 @@ public final class DeadLetters {
     m.put(StreamFields.TS, utf8(Long.toString(System.currentTimeMillis())));
     m.put(StreamFields.TRACE_ID, utf8(d.traceId()));
     return m;
+  }
+
+  /**
+   * The record of an entry found trimmed from {@code stream} while still pending: the contract's
+   * fields with {@code error=trimmed_before_handled}, {@code deliveries=0} (unknown) and no
+   * {@code data} (it is gone).
+   */
+  public static Map<String, byte[]> trimmedFields(String stream, String id, String group, String consumer) {
+    Map<String, byte[]> m = new LinkedHashMap<>();
+    m.put(ORIGINAL_STREAM, utf8(stream));
+    m.put(ORIGINAL_ID, utf8(id));
+    m.put(GROUP, utf8(group));
+    m.put(CONSUMER, utf8(consumer));
+    m.put(DELIVERIES, utf8("0"));
+    m.put(ERROR, utf8(TRIMMED_BEFORE_HANDLED));
+    m.put(StreamFields.TS, utf8(Long.toString(System.currentTimeMillis())));
+    m.put(StreamFields.TRACE_ID, utf8(""));
+    return m;
+  }
+
+  public static Mono<String> writeTrimmed(RedisEventBus bus, String stream, String id, String group, String consumer) {
+    return bus.publishFields(bus.topology().dlqStream(), trimmedFields(stream, id, group, consumer));
   }
 
   /** XADD to the DLQ stream; the entry id. */

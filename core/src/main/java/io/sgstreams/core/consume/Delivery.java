@@ -11,6 +11,12 @@ import reactor.core.publisher.Mono;
  * Settling is idempotent: the first of {@link #ack()}, {@link #deadLetter} or {@link #release()}
  * wins and later calls return its outcome. There is no nack: a released entry stays pending and
  * is redelivered by XAUTOCLAIM once idle, with the server's delivery count.
+ *
+ * <p>While a delivery is unsettled its consumer keeps the entry its own by renewing its idle time
+ * (a third of {@code claim_min_idle} at a time), however long the handler runs. A consumer that
+ * stalls longer than {@code claim_min_idle} (a GC pause, a network cut) may find the entry taken
+ * over by another consumer: the delivery is then {@link #lost()}, {@link #whenLost()} emits, and
+ * its result must not be published (the {@link Router} cancels the handler and drops it).
  */
 public interface Delivery {
   String stream();
@@ -54,4 +60,14 @@ public interface Delivery {
 
   /** Whether one of the settling calls was made. */
   boolean settled();
+
+  /** True once another consumer has taken this entry over: its result must not be published. */
+  default boolean lost() {
+    return false;
+  }
+
+  /** Emits {@code true} when this delivery is {@link #lost()}; never completes otherwise. */
+  default Mono<Boolean> whenLost() {
+    return Mono.never();
+  }
 }

@@ -12,6 +12,9 @@ import java.util.List;
  * @param consumer stable per process ({@code {role}-{node_id}}), so a restarted pod finds its
  *     own pending entries
  * @param maxInFlight entries read (or claimed) and not yet settled, over all streams
+ * @param claimMinIdle entries idle this long are claimed; the entries a consumer holds are renewed
+ *     every third of it, so only those of consumers that stopped renewing ever get this idle
+ * @param removeIdleConsumersAfter other consumers of the group idle this long with nothing pending are removed
  */
 public record ReceiverOptions(
     List<String> streams,
@@ -24,7 +27,8 @@ public record ReceiverOptions(
     Duration claimInterval,
     int maxDeliveries,
     int ackBatch,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    Duration removeIdleConsumersAfter) {
 
   public ReceiverOptions {
     streams = List.copyOf(streams);
@@ -34,6 +38,11 @@ public record ReceiverOptions(
     if (group == null || group.isBlank() || consumer == null || consumer.isBlank()) {
       throw new IllegalArgumentException("group and consumer must not be empty");
     }
+    if (claimMinIdle == null || claimMinIdle.isZero() || claimMinIdle.isNegative()
+        || claimInterval == null || claimInterval.isZero() || claimInterval.isNegative()
+        || removeIdleConsumersAfter == null || removeIdleConsumersAfter.isZero() || removeIdleConsumersAfter.isNegative()) {
+      throw new IllegalArgumentException("claimMinIdle, claimInterval and removeIdleConsumersAfter must be positive");
+    }
     if (readCount <= 0 || maxInFlight <= 0 || maxDeliveries <= 0 || ackBatch <= 0) {
       throw new IllegalArgumentException("readCount, maxInFlight, maxDeliveries and ackBatch must be positive");
     }
@@ -41,38 +50,47 @@ public record ReceiverOptions(
 
   public static ReceiverOptions of(String stream, String group, String consumer, ConsumerSettings s) {
     return new ReceiverOptions(List.of(stream), group, consumer, s.readCount(), s.readBlock(), s.concurrency(),
-        s.claimMinIdle(), s.claimInterval(), s.maxDeliveries(), s.ackBatch(), s.drainTimeout());
+        s.claimMinIdle(), s.claimInterval(), s.maxDeliveries(), s.ackBatch(), s.drainTimeout(), s.removeIdleConsumersAfter());
   }
 
   public ReceiverOptions withStreams(List<String> s) {
-    return new ReceiverOptions(s, group, consumer, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout);
+    return new ReceiverOptions(s, group, consumer, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout, removeIdleConsumersAfter);
   }
 
   public ReceiverOptions withConsumer(String c) {
-    return new ReceiverOptions(streams, group, c, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout);
+    return new ReceiverOptions(streams, group, c, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout, removeIdleConsumersAfter);
   }
 
   public ReceiverOptions withMaxInFlight(int n) {
-    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, n, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout);
+    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, n, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout, removeIdleConsumersAfter);
   }
 
   public ReceiverOptions withReadCount(int n) {
-    return new ReceiverOptions(streams, group, consumer, n, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout);
+    return new ReceiverOptions(streams, group, consumer, n, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout, removeIdleConsumersAfter);
   }
 
   public ReceiverOptions withReadBlock(Duration d) {
-    return new ReceiverOptions(streams, group, consumer, readCount, d, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout);
+    return new ReceiverOptions(streams, group, consumer, readCount, d, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout, removeIdleConsumersAfter);
   }
 
   public ReceiverOptions withClaim(Duration minIdle, Duration interval) {
-    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, maxInFlight, minIdle, interval, maxDeliveries, ackBatch, drainTimeout);
+    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, maxInFlight, minIdle, interval, maxDeliveries, ackBatch, drainTimeout, removeIdleConsumersAfter);
   }
 
   public ReceiverOptions withMaxDeliveries(int n) {
-    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, n, ackBatch, drainTimeout);
+    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, n, ackBatch, drainTimeout, removeIdleConsumersAfter);
+  }
+
+  public ReceiverOptions withRemoveIdleConsumersAfter(Duration d) {
+    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, drainTimeout, d);
+  }
+
+  /** How often held entries are renewed: a third of {@code claimMinIdle}. */
+  public Duration renewInterval() {
+    return io.sgstreams.core.config.ConsumerSettings.renewInterval(claimMinIdle);
   }
 
   public ReceiverOptions withDrainTimeout(Duration d) {
-    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, d);
+    return new ReceiverOptions(streams, group, consumer, readCount, readBlock, maxInFlight, claimMinIdle, claimInterval, maxDeliveries, ackBatch, d, removeIdleConsumersAfter);
   }
 }

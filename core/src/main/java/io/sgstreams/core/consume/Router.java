@@ -3,9 +3,6 @@ package io.sgstreams.core.consume;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.consume.internal.KeyedSerializer;
 import io.sgstreams.core.envelope.Envelope;
-import io.sgstreams.core.envelope.InboundEnvelope;
-import io.sgstreams.core.envelope.OutboundEnvelope;
-import io.sgstreams.core.envelope.ToolRequest;
 import io.sgstreams.core.metrics.StreamMetrics;
 import java.time.Duration;
 import java.util.List;
@@ -32,15 +29,21 @@ import reactor.core.publisher.Sinks;
  *   <li>An undecodable entry, one delivered more than {@code maxDeliveries} times, or one whose
  *       handler failed permanently or on its last allowed delivery is dead-lettered (DLQ entry
  *       first, then XACK). Other failures leave it pending: it is claimed again once idle.
+ *   <li>A delivery whose entry another consumer took over while it ran ({@link Delivery#lost()}:
+ *       this consumer stalled past {@code claim_min_idle}) has its handler cancelled and its result
+ *       dropped, unpublished and unacknowledged: the new owner answers it.
  *   <li>{@link #shutdown()} stops reading, waits for in-flight handlers up to the drain
  *       timeout, lets their acknowledgements finish, and leaves the rest pending.
  * </ul>
+ *
+ * <p>It needs no Redis of its own: a {@link StreamReceiver}, a {@link ReplyPublisher} and the
+ * metrics, so it is unit-tested with fakes of both.
  */
 public final class Router {
   private static final Logger log = LoggerFactory.getLogger(Router.class);
 
   private final StreamReceiver receiver;
-  private final RedisEventBus bus;
+  private final ReplyPublisher publisher;
   private final Handler handler;
   private final ReceiverOptions options;
   private final StreamMetrics metrics;
@@ -50,16 +53,21 @@ public final class Router {
   private volatile boolean done;
 
 
-  private Router(StreamReceiver receiver, RedisEventBus bus, Handler handler, List<Middleware> chain) {
+  private Router(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler, List<Middleware> chain) {
     this.receiver = receiver;
-    this.bus = bus;
+    this.publisher = publisher;
     this.handler = Middleware.chain(handler, chain);
     this.options = receiver.options();
-    this.metrics = bus.metrics();
+    this.metrics = metrics;
+  }
+
+  public static Router create(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler,
+      List<Middleware> chain) {
+    return new Router(receiver, publisher, metrics, handler, List.copyOf(chain));
   }
 
   public static Router create(StreamReceiver receiver, RedisEventBus bus, Handler handler, List<Middleware> chain) {
-    return new Router(receiver, bus, handler, List.copyOf(chain));
+    return create(receiver, bus, bus.metrics(), handler, chain);
   }
 
   public static Router create(RedisEventBus bus, ReceiverOptions options, Handler handler, Middleware... chain) {
@@ -226,11 +234,17 @@ public final class Router {
     }
     long start = System.nanoTime();
     return Mono.defer(() -> handler.handle(d))
-        .flatMap(this::publishReplies)
-        .then(Mono.just(true))
-        .onErrorResume(e -> onFailure(d, e).then(Mono.just(false)))
+        .takeUntilOther(d.whenLost())
+        .flatMap(result -> d.lost() ? Mono.<Void>empty() : publishReplies(result))
+        .then(Mono.fromCallable(() -> !d.lost()))
+        .onErrorResume(e -> d.lost() ? Mono.just(false) : onFailure(d, e).then(Mono.just(false)))
         .flatMap(ok -> {
           if (!ok) {
+            if (d.lost()) {
+              log.warn("{} on {} was taken over by another consumer while it was handled here; this result is dropped",
+                  d.id(), d.stream());
+              d.release();
+            }
             return Mono.empty();
           }
           metrics.handlerLatency(d.stream(), d.group(), System.nanoTime() - start);
@@ -263,26 +277,8 @@ public final class Router {
       return Mono.empty();
     }
     if (result.replies().size() == 1) {
-      Reply r = result.replies().get(0);
-      return Mono.defer(() -> bus.publish(streamFor(r), r.envelope())).then();
+      return publisher.publish(result.replies().get(0)).then();
     }
-    return Flux.fromIterable(result.replies()).concatMap(r -> bus.publish(streamFor(r), r.envelope())).then();
-  }
-
-  private String streamFor(Reply r) {
-    if (r.stream() != null) {
-      return r.stream();
-    }
-    Envelope e = r.envelope();
-    if (e instanceof OutboundEnvelope o) {
-      return bus.topology().outboundStream(o.platform());
-    }
-    if (e instanceof ToolRequest) {
-      return bus.topology().toolsStream();
-    }
-    if (e instanceof InboundEnvelope) {
-      return bus.topology().inboundStream();
-    }
-    throw new IllegalArgumentException("a " + e.kind().wire() + " reply needs an explicit stream");
+    return Flux.fromIterable(result.replies()).concatMap(publisher::publish).then();
   }
 }

@@ -23,12 +23,27 @@ public final class StreamMetrics {
   public static final String DEAD_LETTERED = "sg.messages.dead.lettered";
   public static final String RECLAIMED = "sg.messages.reclaimed";
   public static final String TRIMMED = "sg.messages.trimmed.before.ack";
+  /** Publishes refused because a work stream's unfinished backlog reached its cap. */
+  public static final String REFUSED = "sg.messages.refused";
+  /** Entries this consumer was handling when another consumer took them over (it had stalled). */
+  public static final String LOST = "sg.deliveries.lost";
+  /** Entries re-read or claimed after this consumer had acknowledged them (settled again, not handled). */
+  public static final String SETTLED_BEFORE_REDELIVERY = "sg.deliveries.settled.before.redelivery";
+  /** Renewals of the entries a consumer holds ({@code XCLAIM … JUSTID}, count of ids). */
+  public static final String RENEWED = "sg.deliveries.renewed";
+  /** Times an observer group fell more than a cap behind and trimming stopped waiting for it. */
+  public static final String OBSERVER_OVERTAKEN = "sg.stream.observer.overtaken";
+  /** Consumers removed from a group after being idle with nothing pending. */
+  public static final String CONSUMERS_REMOVED = "sg.consumers.removed";
   public static final String HANDLER_LATENCY = "sg.handler.duration";
   public static final String END_TO_END = "sg.end.to.end.latency";
   public static final String LENGTH = "sg.stream.length";
   public static final String LAG = "sg.stream.lag";
   public static final String PENDING = "sg.stream.pending";
   public static final String EVICTION_RISK = "sg.stream.backlog.eviction.risk";
+  public static final String HEADROOM = "sg.stream.backlog.headroom";
+  public static final String BACKLOG = "sg.stream.backlog";
+  public static final String OLDEST_PENDING_AGE = "sg.stream.oldest.pending.age.seconds";
   public static final String IN_FLIGHT = "sg.consumer.in.flight";
 
   private final MeterRegistry registry;
@@ -88,6 +103,30 @@ public final class StreamMetrics {
   /** Entries that were trimmed from the stream while still pending: their data is gone. */
   public void trimmed(String stream, String group, int n) {
     counter(TRIMMED, stream, group).increment(n);
+  }
+
+  public void refused(String stream) {
+    counter(REFUSED, stream, null).increment();
+  }
+
+  public void lost(String stream, String group, int n) {
+    counter(LOST, stream, group).increment(n);
+  }
+
+  public void settledBeforeRedelivery(String stream, String group) {
+    counter(SETTLED_BEFORE_REDELIVERY, stream, group).increment();
+  }
+
+  public void renewed(String stream, String group, int n) {
+    counter(RENEWED, stream, group).increment(n);
+  }
+
+  public void observerOvertaken(String stream, String group) {
+    counter(OBSERVER_OVERTAKEN, stream, group).increment();
+  }
+
+  public void consumersRemoved(String stream, String group, int n) {
+    counter(CONSUMERS_REMOVED, stream, group).increment(n);
   }
 
   public void handlerLatency(String stream, String group, long nanos) {

@@ -2,12 +2,15 @@ package io.sgstreams.core.metrics;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sgstreams.core.bus.BacklogReport;
+import io.sgstreams.core.bus.GroupInfo;
 import io.sgstreams.core.bus.RedisEventBus;
-import io.sgstreams.core.topology.StreamGroup;
+import io.sgstreams.core.bus.StreamState;
+import io.sgstreams.core.bus.TrimPlan;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -17,36 +20,46 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Polls length, lag and pending of the watched (stream, group) pairs into gauges
- * ({@code sg_stream_length}, {@code sg_stream_lag}, {@code sg_stream_pending},
- * {@code sg_stream_backlog_eviction_risk}) and logs a warning when a group's unread backlog
- * nears the stream's cap. An unknown lag is reported as NaN, never as 0.
+ * Polls the watched streams into gauges; every node runs one over the streams it touches.
+ *
+ * <p>Per stream: {@code sg_stream_length}, {@code sg_stream_backlog} (entries the slowest work
+ * group has not finished) and {@code sg_stream_backlog_headroom} (entries until publishing is
+ * refused), the last two on work streams only (NaN elsewhere). Per group, found as groups appear:
+ * {@code sg_stream_lag} (NaN when Redis cannot tell, never 0), {@code sg_stream_pending},
+ * {@code sg_stream_oldest_pending_age_seconds} (0 when nothing is pending) and
+ * {@code sg_stream_backlog_eviction_risk} (1 when trimming may delete entries the group has not
+ * handled: an observer more than a cap behind, or a group at 80% of a capped stream's cap).
+ * Each poll also refreshes the bus's trimming plan of the stream.
  */
 public final class StreamMonitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StreamMonitor.class);
+  /** A group on a capped stream is at risk from this share of the cap. */
+  public static final double RISK_RATIO = 0.8;
+  /** How often nodes poll their streams. */
+  public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
+
+  private record GroupKey(String stream, String group) {}
 
   private final RedisEventBus bus;
-  private final List<StreamGroup> watched;
-  private final Map<StreamGroup, AtomicReference<BacklogReport>> latest = new ConcurrentHashMap<>();
-  private final Map<StreamGroup, Boolean> warned = new ConcurrentHashMap<>();
+  private final List<String> streams;
+  private final Map<String, AtomicReference<TrimPlan>> latest = new ConcurrentHashMap<>();
+  private final Map<GroupKey, Boolean> groupGauges = new ConcurrentHashMap<>();
   private volatile Disposable poller;
 
-  public StreamMonitor(RedisEventBus bus, List<StreamGroup> watched) {
+  public StreamMonitor(RedisEventBus bus, List<String> streams) {
     this.bus = bus;
-    this.watched = List.copyOf(watched);
+    this.streams = List.copyOf(streams);
     MeterRegistry r = bus.metrics().registry();
-    for (StreamGroup g : this.watched) {
-      AtomicReference<BacklogReport> ref = new AtomicReference<>();
-      latest.put(g, ref);
-      String role = bus.metrics().role();
-      Gauge.builder(StreamMetrics.LENGTH, ref, x -> x.get() == null ? Double.NaN : x.get().length())
-          .tag("stream", g.stream()).tag("group", g.group()).tag("role", role).register(r);
-      Gauge.builder(StreamMetrics.LAG, ref, x -> x.get() == null || x.get().lag().isEmpty() ? Double.NaN : x.get().lag().getAsLong())
-          .tag("stream", g.stream()).tag("group", g.group()).tag("role", role).register(r);
-      Gauge.builder(StreamMetrics.PENDING, ref, x -> x.get() == null ? Double.NaN : x.get().pending())
-          .tag("stream", g.stream()).tag("group", g.group()).tag("role", role).register(r);
-      Gauge.builder(StreamMetrics.EVICTION_RISK, ref, x -> x.get() != null && x.get().atRisk() ? 1 : 0)
-          .tag("stream", g.stream()).tag("group", g.group()).tag("role", role).register(r);
+    String role = bus.metrics().role();
+    for (String s : this.streams) {
+      AtomicReference<TrimPlan> ref = new AtomicReference<>();
+      latest.put(s, ref);
+      Gauge.builder(StreamMetrics.LENGTH, ref, x -> x.get() == null ? Double.NaN : x.get().state().length())
+          .tag("stream", s).tag("role", role).register(r);
+      Gauge.builder(StreamMetrics.BACKLOG, ref, x -> x.get() == null || !x.get().isWorkStream() ? Double.NaN : x.get().backlog())
+          .tag("stream", s).tag("role", role).register(r);
+      Gauge.builder(StreamMetrics.HEADROOM, ref, x -> x.get() == null || !x.get().isWorkStream() ? Double.NaN : x.get().headroom(0))
+          .tag("stream", s).tag("role", role).register(r);
     }
   }
 
@@ -62,34 +75,88 @@ public final class StreamMonitor implements AutoCloseable {
     return this;
   }
 
-  /** One poll of every watched pair; the reports. */
-  public Mono<List<BacklogReport>> refresh() {
-    return Flux.fromIterable(watched)
-        .concatMap(g -> bus.backlog(g.stream(), g.group())
-            .doOnNext(rep -> record(g, rep))
-            .onErrorResume(e -> Mono.empty()))
+  /** One poll of every watched stream; the plans read (streams that could not be read are left out). */
+  public Mono<List<TrimPlan>> refresh() {
+    return Flux.fromIterable(streams)
+        .concatMap(s -> bus.retention(s)
+            .doOnNext(this::record)
+            .onErrorResume(e -> {
+              log.debug("cannot read {}: {}", s, e.toString());
+              return Mono.empty();
+            }))
         .collectList();
   }
 
-  /** The last report for each watched pair (absent until the first poll succeeds). */
-  public Map<StreamGroup, BacklogReport> latest() {
-    Map<StreamGroup, BacklogReport> out = new java.util.LinkedHashMap<>();
-    latest.forEach((g, ref) -> {
-      if (ref.get() != null) out.put(g, ref.get());
+  /** The last reading of each watched stream (absent until its first poll succeeds). */
+  public Map<String, TrimPlan> latest() {
+    Map<String, TrimPlan> out = new LinkedHashMap<>();
+    latest.forEach((s, ref) -> {
+      if (ref.get() != null) out.put(s, ref.get());
     });
     return out;
   }
 
-  private void record(StreamGroup g, BacklogReport rep) {
-    latest.get(g).set(rep);
-    if (rep.atRisk()) {
-      if (warned.put(g, true) == null) {
-        log.warn("backlog of group {} on {} is {} entries, {}% of the stream cap {}: trimming will delete entries the group has not read",
-            g.group(), g.stream(), rep.lag().getAsLong(), Math.round(rep.ratio() * 100), rep.maxLen());
+  private void record(TrimPlan plan) {
+    String stream = plan.state().stream();
+    latest.get(stream).set(plan);
+    for (GroupInfo g : plan.state().groups()) {
+      if (groupGauges.putIfAbsent(new GroupKey(stream, g.name()), Boolean.TRUE) == null) {
+        register(stream, g.name());
       }
-    } else if (warned.remove(g) != null) {
-      log.info("backlog of group {} on {} is back under {}% of the cap", g.group(), g.stream(), Math.round(BacklogReport.RISK_RATIO * 100));
     }
+  }
+
+  private void register(String stream, String group) {
+    MeterRegistry r = bus.metrics().registry();
+    String role = bus.metrics().role();
+    AtomicReference<TrimPlan> ref = latest.get(stream);
+    Gauge.builder(StreamMetrics.LAG, ref, x -> {
+          GroupInfo g = group(x.get(), group);
+          return g == null || g.lag().isEmpty() ? Double.NaN : g.lag().getAsLong();
+        })
+        .tag("stream", stream).tag("group", group).tag("role", role).register(r);
+    Gauge.builder(StreamMetrics.PENDING, ref, x -> {
+          GroupInfo g = group(x.get(), group);
+          return g == null ? Double.NaN : g.pending();
+        })
+        .tag("stream", stream).tag("group", group).tag("role", role).register(r);
+    Gauge.builder(StreamMetrics.OLDEST_PENDING_AGE, ref, x -> {
+          GroupInfo g = group(x.get(), group);
+          if (g == null) {
+            return Double.NaN;
+          }
+          OptionalLong age = x.get().state().oldestPendingAgeMillis(g);
+          return age.isPresent() ? age.getAsLong() / 1000.0 : 0;
+        })
+        .tag("stream", stream).tag("group", group).tag("role", role).register(r);
+    Gauge.builder(StreamMetrics.EVICTION_RISK, ref, x -> atRisk(x.get(), group) ? 1 : 0)
+        .tag("stream", stream).tag("group", group).tag("role", role).register(r);
+  }
+
+  /** Whether trimming may delete entries {@code group} has not handled. */
+  public static boolean atRisk(TrimPlan plan, String group) {
+    GroupInfo g = group(plan, group);
+    if (g == null) {
+      return false;
+    }
+    if (plan.overtaken().contains(group)) {
+      return true;
+    }
+    boolean protectedByMinId = plan.isWorkStream();
+    return !protectedByMinId && plan.state().unfinished(g) >= RISK_RATIO * plan.policy().cap();
+  }
+
+  private static GroupInfo group(TrimPlan plan, String name) {
+    if (plan == null) {
+      return null;
+    }
+    StreamState s = plan.state();
+    for (GroupInfo g : s.groups()) {
+      if (g.name().equals(name)) {
+        return g;
+      }
+    }
+    return null;
   }
 
   @Override

@@ -34,8 +34,11 @@ class RedisEventBusTest {
 
   @Test
   void provisioningCreatesEveryGroupOfTheRoleAndIsIdempotent() {
+    var t = config.topology();
     List<StreamGroup> groups = bus.ensureStreams(List.of("web", "webhook")).block();
-    assertEquals(4, groups.size());
+    assertEquals(List.of(new StreamGroup(t.inboundStream(), t.workerGroup()),
+        new StreamGroup(t.outboundStream("webhook"), t.gatewayGroup("webhook")),
+        new StreamGroup(t.toolsStream(), t.toolsGroup())), groups);
     for (StreamGroup g : groups) {
       StreamInfo info = bus.streamInfo(g.stream()).block();
       assertEquals(1, info.groups().size(), g.toString());
@@ -44,14 +47,20 @@ class RedisEventBusTest {
     }
     // again, whole: no error, same groups
     assertEquals(groups, bus.ensureStreams(List.of("web", "webhook")).block());
+    // no group on a tailed outbound stream: nobody would read through it
+    assertEquals(0, Streams.length(bus, t.outboundStream("web")));
 
-    // roles provision only what they read
+    // roles provision what they read and the work groups of the work streams they write to
     RedisEventBus worker = TestRedis.bus(TestRedis.url(), Role.WORKER, config);
+    RedisEventBus gateway = TestRedis.bus(TestRedis.url(), Role.GATEWAY, config);
     try {
-      assertEquals(List.of(new StreamGroup(config.topology().inboundStream(), config.topology().workerGroup())),
-          worker.groups(List.of("web")));
+      assertEquals(List.of(new StreamGroup(t.inboundStream(), t.workerGroup()), new StreamGroup(t.toolsStream(), t.toolsGroup())),
+          worker.groups(List.of("web", "webhook")));
+      assertEquals(List.of(new StreamGroup(t.inboundStream(), t.workerGroup())), gateway.groups(List.of()),
+          "a gateway without a webhook URL reads no group");
     } finally {
       worker.close();
+      gateway.close();
     }
   }
 
@@ -84,15 +93,16 @@ class RedisEventBusTest {
   }
 
   @Test
-  void publishIsCappedWithTheMaxlenFloor() {
+  void aTailedStreamIsCappedByLengthWithTheMaxlenFloor() {
     SgConfig tiny = config.withTopology(config.topology().withMaxLen(10));
     assertEquals(1000, tiny.topology().maxLen());
-    RedisEventBus b = TestRedis.bus(TestRedis.url(), Role.GATEWAY, tiny);
+    RedisEventBus b = TestRedis.bus(TestRedis.url(), Role.WORKER, tiny);
     try {
+      InboundEnvelope in = InboundEnvelope.create("web", "c", "u", "q");
       Flux.range(0, 3000)
-          .flatMap(i -> b.publishInbound(InboundEnvelope.create("web", "c", "u", "m" + i)), 64)
+          .flatMap(i -> b.publishOutbound("web", OutboundEnvelope.replyTo(in, "message", "m" + i)), 64)
           .blockLast();
-      long len = Streams.length(b, tiny.topology().inboundStream());
+      long len = Streams.length(b, tiny.topology().outboundStream("web"));
       assertTrue(len >= 1000, "never trimmed below the floor: " + len);
       assertTrue(len < 3000, "trimmed at all: " + len);
     } finally {
@@ -115,40 +125,14 @@ class RedisEventBusTest {
     // deleting an unread entry leaves Redis unable to count the lag: nil, reported as unknown
     bus.redis().commands().xdel(s, ids[2]).block();
     assertEquals(OptionalLong.empty(), bus.groupLag(s, g).block());
-    BacklogReport rep = bus.backlog(s, g).block();
-    assertTrue(rep.lag().isEmpty());
-    assertTrue(Double.isNaN(rep.ratio()));
-    assertFalse(rep.atRisk());
-    assertEquals(1, rep.pending());
+    TrimPlan plan = bus.retention(s).block();
+    GroupInfo gi = plan.state().groups().get(0);
+    assertTrue(gi.lag().isEmpty());
+    assertEquals(1, gi.pending());
+    assertEquals(ids[0], plan.state().oldestPending().get(g));
+    // unknown lag counts as the whole stream: the backlog is never under-reported
+    assertEquals(1 + 3, plan.backlog());
+    assertEquals(ids[0], plan.minId(), "nothing from the oldest pending entry on is trimmed");
     assertEquals(1, bus.pendingCount(s, g).block());
-  }
-
-  @Test
-  void backlogNearTheCapIsFlaggedAsEvictionRisk() {
-    String s = config.topology().inboundStream();
-    String g = config.topology().workerGroup();
-    SgConfig capped = config.withTopology(config.topology().withMaxLen(1000));
-    RedisEventBus b = TestRedis.bus(TestRedis.url(), Role.WORKER, capped);
-    try {
-      b.ensureGroup(s, g).block();
-      Flux.range(0, 700).flatMap(i -> b.publishInbound(InboundEnvelope.create("web", "c", "u", "m" + i)), 64).blockLast();
-      BacklogReport low = b.backlog(s, g).block();
-      assertEquals(OptionalLong.of(700), low.lag());
-      assertFalse(low.atRisk());
-      Flux.range(0, 150).flatMap(i -> b.publishInbound(InboundEnvelope.create("web", "c", "u", "m" + i)), 64).blockLast();
-      BacklogReport high = b.backlog(s, g).block();
-      assertEquals(OptionalLong.of(850), high.lag());
-      assertTrue(high.atRisk());
-      assertEquals(0.85, high.ratio(), 1e-9);
-
-      io.sgstreams.core.metrics.StreamMonitor monitor =
-          new io.sgstreams.core.metrics.StreamMonitor(b, List.of(new StreamGroup(s, g)));
-      monitor.refresh().block();
-      assertEquals(1.0, b.metrics().registry().get("sg.stream.backlog.eviction.risk").tag("stream", s).gauge().value());
-      assertEquals(850.0, b.metrics().registry().get("sg.stream.lag").tag("stream", s).gauge().value());
-      monitor.close();
-    } finally {
-      b.close();
-    }
   }
 }

@@ -1,6 +1,7 @@
 package io.sgstreams.gateway.http;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.sgstreams.core.bus.BacklogFullException;
 import io.sgstreams.core.envelope.EnvelopeTooLargeException;
 import io.sgstreams.gateway.limit.RateLimiter;
 import java.util.Map;
@@ -34,6 +35,13 @@ public final class Responses {
     }
     if (e instanceof ApiError a) {
       return HttpResult.of(a.status(), a.body());
+    }
+    if (e instanceof BacklogFullException full) {
+      // refused up front: accepting it would mean trimming work that is not done
+      long retry = Math.max(1, (full.retryAfter().toMillis() + 999) / 1000);
+      return new HttpResult(503, new ApiError(503, "backlog_full",
+          "the workers are " + full.backlog() + " messages behind (cap " + full.cap() + "); nothing was accepted, retry later").body(),
+          Map.of("Retry-After", Long.toString(retry)));
     }
     if (e instanceof EnvelopeTooLargeException) {
       return HttpResult.of(413, new ApiError(413, "message_too_large", e.getMessage()).body());

@@ -133,11 +133,13 @@ public final class ToolsClient {
       pending.put(cid, waiting);
       ToolRequest request = req;
       return bus.publishToolsRequest(request)
+          .onErrorMap(io.sgstreams.core.bus.BacklogFullException.class, e -> new ToolsBusyException(name, e))
           .then(sink.asMono())
           .timeout(timeout)
           .onErrorMap(TimeoutException.class, e -> new ToolTimeoutException(name, cid, timeout))
           .doOnSuccess(r -> metrics.toolCall(name, r != null && r.ok() ? "ok" : "error", System.nanoTime() - start))
-          .doOnError(e -> metrics.toolCall(name, e instanceof ToolTimeoutException ? "timeout" : "failed",
+          .doOnError(e -> metrics.toolCall(name, e instanceof ToolTimeoutException ? "timeout"
+                  : e instanceof ToolsBusyException ? "rejected" : "failed",
               System.nanoTime() - start))
           // before the outcome goes downstream (doFinally would run after it, so a caller that
           // reacts to the timeout could still see the call as pending)

@@ -3,22 +3,40 @@ package io.sgstreams.core.consume.internal;
 /**
  * Downstream demand and in-flight slots, reserved together before any read or claim, so that the
  * readers and the claimers of all streams never hold more entries than {@code maxInFlight}.
+ *
+ * <p>Claims come first: while a claimer waits for slots ({@link #claimWaiting}), readers reserve
+ * nothing, so slots freed by settled entries (or given back by an unblocked read) go to the claim.
+ * Otherwise an idle reader, blocked in XREADGROUP with every free slot reserved, would starve the
+ * claimer forever and a dead consumer's entries would never be reclaimed.
  */
-final class Budget {
+public final class Budget {
   private final int maxInFlight;
   private long demand;
   private int inFlight;
+  private int claimsWaiting;
 
-  Budget(int maxInFlight) {
+  public Budget(int maxInFlight) {
+    if (maxInFlight <= 0) {
+      throw new IllegalArgumentException("maxInFlight must be positive");
+    }
     this.maxInFlight = maxInFlight;
   }
 
-  synchronized void request(long n) {
+  public synchronized void request(long n) {
     demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
   }
 
-  /** Takes up to {@code max} slots; 0 when there is no demand or no free slot. */
-  synchronized int reserve(int max) {
+  /** Slots for a read: up to {@code max}; 0 when there is no demand, no free slot, or a claim is waiting. */
+  public synchronized int reserveRead(int max) {
+    return claimsWaiting > 0 ? 0 : take(max);
+  }
+
+  /** Slots for a claim: up to {@code max}; 0 when there is no demand or no free slot. */
+  public synchronized int reserveClaim(int max) {
+    return take(max);
+  }
+
+  private int take(int max) {
     long n = Math.min(max, Math.min(demand, maxInFlight - inFlight));
     if (n <= 0) {
       return 0;
@@ -28,8 +46,20 @@ final class Budget {
     return (int) n;
   }
 
+  /** A claimer starts ({@code true}) or stops ({@code false}) waiting for slots. Calls must pair up. */
+  public synchronized void claimWaiting(boolean waiting) {
+    claimsWaiting += waiting ? 1 : -1;
+    if (claimsWaiting < 0) {
+      throw new IllegalStateException("claimWaiting(false) without claimWaiting(true)");
+    }
+  }
+
+  public synchronized boolean claimsWaiting() {
+    return claimsWaiting > 0;
+  }
+
   /** Gives back reserved slots that were not used for an emitted entry. */
-  synchronized void unreserve(int n) {
+  public synchronized void unreserve(int n) {
     if (n > 0) {
       demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
       inFlight -= n;
@@ -37,15 +67,25 @@ final class Budget {
   }
 
   /** An emitted entry was settled. */
-  synchronized void settled() {
+  public synchronized void settled() {
     inFlight--;
   }
 
-  synchronized int inFlight() {
+  public synchronized int inFlight() {
     return inFlight;
   }
 
-  synchronized boolean hasRoom() {
+  public synchronized long demand() {
+    return demand;
+  }
+
+  /** A claim could reserve at least one slot now. */
+  public synchronized boolean hasRoom() {
     return demand > 0 && inFlight < maxInFlight;
+  }
+
+  /** A read could reserve at least one slot now. */
+  public synchronized boolean hasRoomForRead() {
+    return claimsWaiting == 0 && hasRoom();
   }
 }

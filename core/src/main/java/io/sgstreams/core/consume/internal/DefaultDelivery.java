@@ -9,7 +9,9 @@ import io.sgstreams.core.envelope.MalformedEnvelopeException;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /** A delivery whose settlement is reported back to its receiver exactly once. */
 final class DefaultDelivery implements Delivery {
@@ -22,6 +24,8 @@ final class DefaultDelivery implements Delivery {
   private final Envelope envelope;
   private final EnvelopeException decodeError;
   private final AtomicReference<Mono<Void>> settlement = new AtomicReference<>();
+  private final AtomicReference<Sinks.One<Boolean>> lostSink = new AtomicReference<>();
+  private volatile boolean lost;
 
   DefaultDelivery(DefaultStreamReceiver receiver, String stream, String id, long deliveryCount, boolean redelivered,
       Map<String, byte[]> fields, EnvelopeCodec codec) {
@@ -90,8 +94,35 @@ final class DefaultDelivery implements Delivery {
     return settlement.get() != null;
   }
 
+  @Override
+  public boolean lost() {
+    return lost;
+  }
+
+  @Override
+  public Mono<Boolean> whenLost() {
+    Sinks.One<Boolean> s = lostSink.get();
+    if (s == null) {
+      Sinks.One<Boolean> created = Sinks.one();
+      s = lostSink.compareAndSet(null, created) ? created : lostSink.get();
+    }
+    if (lost) {
+      s.tryEmitValue(Boolean.TRUE); // marked before the sink existed
+    }
+    return s.asMono();
+  }
+
+  /** Another consumer owns the entry now (found by the ownership renewal). */
+  void markLost() {
+    lost = true;
+    Sinks.One<Boolean> s = lostSink.get();
+    if (s != null) {
+      s.tryEmitValue(Boolean.TRUE);
+    }
+  }
+
   /** First caller runs {@code op} at once (cached for later callers) and frees the in-flight slot. */
-  private Mono<Void> settle(java.util.function.Supplier<Mono<Void>> op, boolean removesFromPending) {
+  private Mono<Void> settle(Supplier<Mono<Void>> op, boolean removesFromPending) {
     Mono<Void> existing = settlement.get();
     if (existing != null) {
       return existing;
@@ -101,8 +132,8 @@ final class DefaultDelivery implements Delivery {
       return settlement.get();
     }
     receiver.settled(this);
-    // the id stays "in flight" until the settling command is done, so a concurrent re-read of
-    // our own pending list cannot hand the same entry out twice
+    // the entry stays held (renewed, and never handed out twice by a re-read of our own pending
+    // list) until the settling command is done
     m.doOnSuccess(v -> {
       if (removesFromPending) {
         receiver.acknowledged(this);

@@ -1,11 +1,6 @@
 package io.sgstreams.core.consume.internal;
 
-import io.lettuce.core.Consumer;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.UnblockType;
-import io.lettuce.core.XAutoClaimArgs;
-import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.models.stream.PendingMessage;
 import io.micrometer.core.instrument.Gauge;
 import io.sgstreams.core.bus.RedisEventBus;
@@ -14,61 +9,69 @@ import io.sgstreams.core.consume.Delivery;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.StreamReceiver;
 import io.sgstreams.core.metrics.StreamMetrics;
-import io.sgstreams.core.redis.RedisErrors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 
-/** See {@link StreamReceiver}. One {@link Reader} and one {@link Claimer} per stream share a {@link Budget}. */
+/**
+ * See {@link StreamReceiver}. Per stream: a {@link GroupReader}, a {@link Claimer}, an
+ * {@link OwnershipRenewer}, an {@link AckCommitter} and a {@link ConsumerJanitor}; one
+ * {@link Budget} and one set of {@link HeldEntries} for all of them.
+ */
 public final class DefaultStreamReceiver implements StreamReceiver {
   private static final Logger log = LoggerFactory.getLogger(DefaultStreamReceiver.class);
-  private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
-
-  /** One pending entry as read or claimed, before it becomes a {@link Delivery}. */
-  private record Entry(String id, Map<String, byte[]> body, long deliveryCount) {}
+  /** The idle-consumer check runs at most this often, and at least every quarter of the idle limit. */
+  private static final Duration MAX_JANITOR_INTERVAL = Duration.ofMinutes(10);
 
   private final RedisEventBus bus;
   private final ReceiverOptions options;
   private final StreamMetrics metrics;
   private final Budget budget;
+  private final HeldEntries held;
   private final Map<String, AckCommitter> ackers = new HashMap<>();
-  private final Set<String> inFlightIds = ConcurrentHashMap.newKeySet();
   /**
    * Ids this consumer acknowledged lately. A claim or history read can race with an XACK (the
    * entry was still pending when the claim or read ran, and its ack finished before the result
    * was emitted); such an entry is acknowledged again instead of being handled a second time.
    */
   private final RecentIds recentlyAcked;
-  private final List<Reader> readers = new ArrayList<>();
+  private final List<GroupReader> readers = new ArrayList<>();
   private final List<Claimer> claimers = new ArrayList<>();
+  private final List<OwnershipRenewer> renewers = new ArrayList<>();
+  private final List<ConsumerJanitor> janitors = new ArrayList<>();
   private final AtomicBoolean subscribed = new AtomicBoolean();
   private final AtomicBoolean completed = new AtomicBoolean();
   private volatile boolean stopping;
   private volatile FluxSink<Delivery> sink;
   private volatile Disposable claimTimer;
+  private volatile Disposable.Composite keepers = Disposables.composite();
 
   public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options) {
     this.bus = bus;
     this.options = options;
     this.metrics = bus.metrics();
     this.budget = new Budget(options.maxInFlight());
+    this.held = new HeldEntries(options.streams());
     this.recentlyAcked = new RecentIds(Math.max(1024, options.maxInFlight() * 8));
+    var async = bus.redis().async();
     for (String s : options.streams()) {
-      ackers.put(s, new AckCommitter(bus.redis().async(), s, options.group(), options.ackBatch(), metrics));
-      readers.add(new Reader(s));
-      claimers.add(new Claimer(s));
+      ackers.put(s, new AckCommitter((st, g, ids) -> async.xack(st, g, ids), s, options.group(), options.ackBatch(),
+          metrics::acked));
+      readers.add(new GroupReader(this, s));
+      claimers.add(new Claimer(this, s));
+      renewers.add(new OwnershipRenewer(this, s));
+      janitors.add(new ConsumerJanitor(this, s));
     }
     Gauge.builder(StreamMetrics.IN_FLIGHT, budget, Budget::inFlight)
         .tag("stream", String.join(",", options.streams()))
@@ -104,15 +107,35 @@ public final class DefaultStreamReceiver implements StreamReceiver {
       });
       s.onCancel(() -> {
         stop();
+        stopKeepers();
         closeConnections();
       });
       s.onDispose(() -> subscribed.set(false));
       claimTimer = Flux.interval(options.claimInterval(), options.claimInterval())
           .onBackpressureDrop()
           .subscribe(t -> claimers.forEach(Claimer::tick));
-      log.info("consumer {} reading {} as group {} (in flight <= {}, claim after {} idle)",
-          options.consumer(), options.streams(), options.group(), options.maxInFlight(), options.claimMinIdle());
+      // renewal goes on while stopping: a draining handler keeps its entry until it is settled
+      Disposable.Composite k = Disposables.composite();
+      k.add(Flux.interval(options.renewInterval(), options.renewInterval())
+          .onBackpressureDrop()
+          .subscribe(t -> renewers.forEach(OwnershipRenewer::tick)));
+      Duration janitorEvery = janitorInterval();
+      k.add(Flux.interval(Duration.ofMillis(ThreadLocalRandom.current().nextLong(janitorEvery.toMillis() + 1)), janitorEvery)
+          .onBackpressureDrop()
+          .subscribe(t -> janitors.forEach(ConsumerJanitor::tick)));
+      keepers = k;
+      log.info("consumer {} reading {} as group {} (in flight <= {}, claim after {} idle, renew every {})",
+          options.consumer(), options.streams(), options.group(), options.maxInFlight(), options.claimMinIdle(),
+          options.renewInterval());
     }, FluxSink.OverflowStrategy.BUFFER);
+  }
+
+  private Duration janitorInterval() {
+    Duration quarter = options.removeIdleConsumersAfter().dividedBy(4);
+    if (quarter.compareTo(MAX_JANITOR_INTERVAL) > 0) {
+      return MAX_JANITOR_INTERVAL;
+    }
+    return quarter.toMillis() < 100 ? Duration.ofMillis(100) : quarter;
   }
 
   @Override
@@ -125,7 +148,8 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     if (t != null) {
       t.dispose();
     }
-    readers.forEach(Reader::unblock);
+    claimers.forEach(Claimer::cancelWait);
+    readers.forEach(GroupReader::unblock);
     maybeComplete();
   }
 
@@ -140,9 +164,160 @@ public final class DefaultStreamReceiver implements StreamReceiver {
           if (!done) {
             log.warn("consumer {}: acknowledgements still in flight at close; those entries stay pending", options.consumer());
           }
+          stopKeepers();
           closeConnections();
         })
         .then();
+  }
+
+  // ------------------------------------------------------------------ for the parts
+
+  RedisEventBus bus() {
+    return bus;
+  }
+
+  Budget budget() {
+    return budget;
+  }
+
+  HeldEntries held() {
+    return held;
+  }
+
+  StreamMetrics metrics() {
+    return metrics;
+  }
+
+  boolean stopping() {
+    return stopping;
+  }
+
+  /** Slots may be free: waiting claims first, then reads. */
+  void pumpAll() {
+    if (stopping) {
+      return;
+    }
+    for (Claimer c : claimers) {
+      if (c.waiting()) {
+        c.resume();
+      }
+    }
+    for (GroupReader r : readers) {
+      r.pump();
+    }
+  }
+
+  void unblockReaders() {
+    readers.forEach(GroupReader::unblock);
+  }
+
+  void maybeComplete() {
+    if (!stopping || sink == null) {
+      return;
+    }
+    for (GroupReader r : readers) {
+      if (r.busy.get()) return;
+    }
+    for (Claimer c : claimers) {
+      if (c.busy.get()) return;
+    }
+    if (completed.compareAndSet(false, true)) {
+      sink.complete();
+    }
+  }
+
+  /** Emits what was read or claimed; returns how many became deliveries. */
+  int emit(String stream, List<Entry> entries, boolean redelivered) {
+    int emitted = 0;
+    List<String> trimmed = null;
+    for (Entry e : entries) {
+      if (e.body() == null || e.body().isEmpty()) {
+        if (trimmed == null) {
+          trimmed = new ArrayList<>();
+        }
+        trimmed.add(e.id());
+        continue;
+      }
+      if (held.contains(stream, e.id())) {
+        continue; // already being handled here (a re-read of our own pending list)
+      }
+      if (redelivered && recentlyAcked.contains(stream, e.id())) {
+        // settled here already, between the read or claim and now: make sure it stays settled
+        metrics.settledBeforeRedelivery(stream, options.group());
+        ackers.get(stream).ack(e.id()).subscribe(v -> {}, err -> {});
+        continue;
+      }
+      DefaultDelivery d = new DefaultDelivery(this, stream, e.id(), e.deliveryCount(), redelivered, e.body(), bus.codec());
+      if (!held.add(d)) {
+        continue;
+      }
+      emitted++;
+      sink.next(d);
+    }
+    if (trimmed != null) {
+      recordTrimmed(stream, trimmed, true);
+    }
+    if (emitted > 0) {
+      metrics.consumed(stream, options.group(), emitted);
+    }
+    return emitted;
+  }
+
+  /**
+   * Entries trimmed from the stream while still pending (their data is gone): counted, logged
+   * once per batch, and recorded in the DLQ with {@code error=trimmed_before_handled}. Those
+   * found by a read are still in this consumer's pending list and are acknowledged after the
+   * record is written; those XAUTOCLAIM reports deleted are already out of it.
+   */
+  void recordTrimmed(String stream, List<String> ids, boolean acknowledge) {
+    metrics.trimmed(stream, options.group(), ids.size());
+    log.warn("{} entries on {} were trimmed before group {} handled them; their data is gone (recorded in {} as {}): {}",
+        ids.size(), stream, options.group(), bus.topology().dlqStream(), DeadLetters.TRIMMED_BEFORE_HANDLED,
+        ids.size() <= 10 ? ids : ids.subList(0, 10) + "…");
+    Flux.fromIterable(ids)
+        .concatMap(id -> DeadLetters.writeTrimmed(bus, stream, id, options.group(), options.consumer())
+            .then(acknowledge ? ackers.get(stream).ack(id) : Mono.empty())
+            .onErrorResume(e -> {
+              log.warn("could not record trimmed entry {} of {}: {}", id, stream, e.toString());
+              return Mono.empty();
+            }))
+        .subscribe();
+  }
+
+  /** The renewal found these held ids owned by another consumer now. */
+  void lose(String stream, List<String> ids) {
+    int n = 0;
+    for (String id : ids) {
+      DefaultDelivery d = held.get(stream, id);
+      if (d != null && !d.settled()) {
+        d.markLost();
+        held.remove(d);
+        n++;
+      }
+    }
+    if (n > 0) {
+      metrics.lost(stream, options.group(), n);
+      log.warn("consumer {} lost {} entries on {} to another consumer (it did not renew them within {}); their results will be dropped",
+          options.consumer(), n, stream, options.claimMinIdle());
+    }
+  }
+
+  /** Delivery counts from the server's pending list for entries this consumer just got. */
+  Mono<List<Entry>> withCounts(String stream, List<StreamMessage<String, byte[]>> msgs, long defaultCount) {
+    if (msgs.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    String first = msgs.get(0).getId();
+    String last = msgs.get(msgs.size() - 1).getId();
+    return bus.pendingRange(stream, options.group(), options.consumer(), first, last, msgs.size() + (long) options.maxInFlight())
+        .collectMap(PendingMessage::getId, PendingMessage::getRedeliveryCount)
+        .map(counts -> {
+          List<Entry> out = new ArrayList<>(msgs.size());
+          for (StreamMessage<String, byte[]> m : msgs) {
+            out.add(new Entry(m.getId(), m.getBody(), counts.getOrDefault(m.getId(), defaultCount)));
+          }
+          return out;
+        });
   }
 
   // ------------------------------------------------------------------ called by deliveries
@@ -167,287 +342,20 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   }
 
   void acknowledged(DefaultDelivery d) {
-    recentlyAcked.add(key(d.stream(), d.id()));
+    recentlyAcked.add(d.stream(), d.id());
   }
 
   void forget(DefaultDelivery d) {
-    inFlightIds.remove(key(d.stream(), d.id()));
+    held.remove(d);
   }
 
   // ------------------------------------------------------------------ internals
 
-  private void pumpAll() {
-    if (!stopping) {
-      for (Reader r : readers) {
-        r.pump();
-      }
-    }
-  }
-
-  private void maybeComplete() {
-    if (!stopping || sink == null) {
-      return;
-    }
-    for (Reader r : readers) {
-      if (r.busy.get()) return;
-    }
-    for (Claimer c : claimers) {
-      if (c.busy.get()) return;
-    }
-    if (completed.compareAndSet(false, true)) {
-      sink.complete();
-    }
+  private void stopKeepers() {
+    keepers.dispose();
   }
 
   private void closeConnections() {
-    readers.forEach(Reader::closeConnection);
-  }
-
-  private static String key(String stream, String id) {
-    return stream + ' ' + id;
-  }
-
-  /** Emits what was read or claimed; returns how many became deliveries. */
-  private int emit(String stream, List<Entry> entries, boolean redelivered) {
-    int emitted = 0;
-    for (Entry e : entries) {
-      if (e.body() == null || e.body().isEmpty()) {
-        // deleted by trimming while pending: nothing to handle, drop it from the pending list
-        metrics.trimmed(stream, options.group(), 1);
-        log.warn("entry {} on {} was trimmed before group {} acknowledged it; its data is gone",
-            e.id(), stream, options.group());
-        ackers.get(stream).ack(e.id()).subscribe(v -> {}, err -> {});
-        continue;
-      }
-      String k = key(stream, e.id());
-      if (redelivered && recentlyAcked.contains(k)) {
-        ackers.get(stream).ack(e.id()).subscribe(v -> {}, err -> {}); // settled already: make sure it stays so
-        continue;
-      }
-      if (!inFlightIds.add(k)) {
-        continue; // already being handled by this consumer
-      }
-      DefaultDelivery d = new DefaultDelivery(this, stream, e.id(), e.deliveryCount(), redelivered, e.body(), bus.codec());
-      emitted++;
-      sink.next(d);
-    }
-    if (emitted > 0) {
-      metrics.consumed(stream, options.group(), emitted);
-    }
-    return emitted;
-  }
-
-  /** Delivery counts from the server's pending list for entries this consumer just got. */
-  private Mono<List<Entry>> withCounts(String stream, List<StreamMessage<String, byte[]>> msgs, long defaultCount) {
-    if (msgs.isEmpty()) {
-      return Mono.just(List.of());
-    }
-    String first = msgs.get(0).getId();
-    String last = msgs.get(msgs.size() - 1).getId();
-    return bus.pendingRange(stream, options.group(), options.consumer(), first, last, msgs.size() + (long) options.maxInFlight())
-        .collectMap(PendingMessage::getId, PendingMessage::getRedeliveryCount)
-        .map(counts -> {
-          List<Entry> out = new ArrayList<>(msgs.size());
-          for (StreamMessage<String, byte[]> m : msgs) {
-            out.add(new Entry(m.getId(), m.getBody(), counts.getOrDefault(m.getId(), defaultCount)));
-          }
-          return out;
-        });
-  }
-
-  /** Blocking XREADGROUP on a connection of its own: own pending entries first, then new ones. */
-  private final class Reader {
-    final String stream;
-    final AtomicBoolean busy = new AtomicBoolean();
-    volatile StatefulRedisConnection<String, byte[]> conn;
-    volatile Long clientId;
-    volatile boolean backingOff;
-    boolean history = true;
-    String historyCursor = "0";
-    int failures;
-
-    Reader(String stream) {
-      this.stream = stream;
-    }
-
-    void pump() {
-      if (stopping || backingOff || !busy.compareAndSet(false, true)) {
-        return;
-      }
-      int n = budget.reserve(options.readCount());
-      if (n == 0) {
-        busy.set(false);
-        if (!stopping && budget.hasRoom()) {
-          pump(); // demand arrived between reserve and busy.set(false)
-        } else {
-          maybeComplete();
-        }
-        return;
-      }
-      connection().flatMap(c -> read(c, n)).subscribe(entries -> onBatch(n, entries), e -> onError(n, e));
-    }
-
-    private Mono<StatefulRedisConnection<String, byte[]>> connection() {
-      StatefulRedisConnection<String, byte[]> c = conn;
-      if (c != null && c.isOpen()) {
-        return Mono.just(c);
-      }
-      return bus.redis().dedicated(options.readBlock())
-          .flatMap(nc -> nc.reactive().clientId().doOnNext(id -> clientId = id).thenReturn(nc)
-              .doOnError(e -> nc.closeAsync()))
-          .doOnNext(nc -> conn = nc);
-    }
-
-    private Mono<List<Entry>> read(StatefulRedisConnection<String, byte[]> c, int n) {
-      // async, not reactive: a reactive command allocates a publisher, a queue and a collector
-      // per call, and at low rates every message costs one blocking read
-      Consumer<String> me = Consumer.from(options.group(), options.consumer());
-      if (history) {
-        return Mono.fromCompletionStage(() -> c.async()
-                .xreadgroup(me, XReadArgs.Builder.count(n), XReadArgs.StreamOffset.from(stream, historyCursor)))
-            .flatMap(msgs -> withCounts(stream, msgs, 1));
-      }
-      return Mono.fromCompletionStage(() -> c.async()
-              .xreadgroup(me, XReadArgs.Builder.count(n).block(options.readBlock()), XReadArgs.StreamOffset.lastConsumed(stream)))
-          .map(msgs -> {
-            List<Entry> out = new ArrayList<>(msgs.size());
-            for (StreamMessage<String, byte[]> m : msgs) {
-              out.add(new Entry(m.getId(), m.getBody(), 1));
-            }
-            return out;
-          })
-          .defaultIfEmpty(List.of());
-    }
-
-    private void onBatch(int reserved, List<Entry> entries) {
-      if (failures > 0) {
-        log.info("consumer {} reading {} again after {} failed attempts", options.consumer(), stream, failures);
-        failures = 0;
-      }
-      boolean wasHistory = history;
-      if (history) {
-        if (entries.isEmpty()) {
-          history = false;
-        } else {
-          historyCursor = entries.get(entries.size() - 1).id();
-        }
-      }
-      int emitted = emit(stream, entries, wasHistory);
-      budget.unreserve(reserved - emitted);
-      busy.set(false);
-      if (stopping) {
-        maybeComplete();
-      } else {
-        pump();
-      }
-    }
-
-    private void onError(int reserved, Throwable e) {
-      budget.unreserve(reserved);
-      if (RedisErrors.isNoGroup(e) && !stopping) {
-        log.warn("group {} on {} is missing; recreating it at 0", options.group(), stream);
-        bus.ensureGroup(stream, options.group()).subscribe(
-            created -> {
-              history = true;
-              historyCursor = "0";
-              busy.set(false);
-              pump();
-            },
-            err -> backOff(err));
-        return;
-      }
-      backOff(e);
-    }
-
-    private void backOff(Throwable e) {
-      failures++;
-      closeConnection();
-      history = true;
-      historyCursor = "0";
-      Duration pause = RedisErrors.backoff(failures - 1, FIRST_BACKOFF, MAX_BACKOFF);
-      if (failures == 1 || failures % 20 == 0) {
-        log.warn("consumer {} cannot read {} (attempt {}), retrying in {} ms: {}",
-            options.consumer(), stream, failures, pause.toMillis(), e.toString());
-      }
-      backingOff = true;
-      busy.set(false);
-      if (stopping) {
-        maybeComplete();
-        return;
-      }
-      Mono.delay(pause).subscribe(t -> {
-        backingOff = false;
-        pump();
-      });
-    }
-
-    void unblock() {
-      Long id = clientId;
-      if (busy.get() && id != null) {
-        bus.redis().commands().clientUnblock(id, UnblockType.TIMEOUT).subscribe(v -> {}, e -> {});
-      }
-    }
-
-    void closeConnection() {
-      StatefulRedisConnection<String, byte[]> c = conn;
-      conn = null;
-      clientId = null;
-      if (c != null) {
-        c.closeAsync();
-      }
-    }
-  }
-
-  /** XAUTOCLAIM of entries idle past the threshold, within the shared in-flight budget. */
-  private final class Claimer {
-    final String stream;
-    final AtomicBoolean busy = new AtomicBoolean();
-    volatile String cursor = "0-0";
-
-    Claimer(String stream) {
-      this.stream = stream;
-    }
-
-    void tick() {
-      if (stopping || !busy.compareAndSet(false, true)) {
-        return;
-      }
-      int n = budget.reserve(options.readCount());
-      if (n == 0) {
-        busy.set(false);
-        maybeComplete();
-        return;
-      }
-      Consumer<String> me = Consumer.from(options.group(), options.consumer());
-      bus.redis().commands()
-          .xautoclaim(stream, XAutoClaimArgs.Builder.xautoclaim(me, options.claimMinIdle(), cursor).count(n))
-          .flatMap(claimed -> {
-            cursor = claimed.getId() == null ? "0-0" : claimed.getId();
-            return withCounts(stream, claimed.getMessages(), 2);
-          })
-          .subscribe(entries -> {
-            int emitted = emit(stream, entries, true);
-            budget.unreserve(n - emitted);
-            if (emitted > 0) {
-              metrics.reclaimed(stream, options.group(), emitted);
-              log.info("consumer {} claimed {} entries idle over {} on {}", options.consumer(), emitted, options.claimMinIdle(), stream);
-            }
-            busy.set(false);
-            if (entries.size() == n && !stopping) {
-              tick(); // a full batch: more are probably waiting
-            } else {
-              maybeComplete();
-            }
-          }, e -> {
-            budget.unreserve(n);
-            busy.set(false);
-            if (RedisErrors.isNoGroup(e)) {
-              bus.ensureGroup(stream, options.group()).subscribe(v -> {}, err -> {});
-            } else {
-              log.debug("claim on {} failed: {}", stream, e.toString());
-            }
-            maybeComplete();
-          });
-    }
+    readers.forEach(GroupReader::closeConnection);
   }
 }

@@ -1,0 +1,181 @@
+package io.sgstreams.core.consume.internal;
+
+import io.lettuce.core.Consumer;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.UnblockType;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.sgstreams.core.consume.ReceiverOptions;
+import io.sgstreams.core.redis.RedisErrors;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * Reads one stream through the group with {@code XREADGROUP COUNT n [BLOCK ms]} on a connection
+ * of its own (a blocking read must not hold the shared connection). When the receiver starts, it
+ * first re-reads this consumer's own pending entries (id {@code 0}: a restarted process finishes
+ * what it had), then new ones ({@code >}). {@code n} is what the {@link Budget} grants: no more
+ * than downstream asked for and in-flight slots allow, and nothing while a claim waits.
+ *
+ * <p>After a lost connection it goes on with new entries only: the entries it holds are still its
+ * own (renewed), and re-reading them would bump their delivery counts; an entry whose XREADGROUP
+ * reply was lost in the cut is not renewed and is reclaimed after {@code claim_min_idle}.
+ */
+final class GroupReader {
+  private static final Logger log = LoggerFactory.getLogger(GroupReader.class);
+  private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+  private final DefaultStreamReceiver rx;
+  private final ReceiverOptions options;
+  final String stream;
+  final AtomicBoolean busy = new AtomicBoolean();
+  private volatile StatefulRedisConnection<String, byte[]> conn;
+  private volatile Long clientId;
+  private volatile boolean backingOff;
+  /** A blocking XREADGROUP is outstanding (may be unblocked for a claim). */
+  private volatile boolean blocking;
+  private boolean history = true;
+  private String historyCursor = "0";
+  private int failures;
+
+  GroupReader(DefaultStreamReceiver rx, String stream) {
+    this.rx = rx;
+    this.options = rx.options();
+    this.stream = stream;
+  }
+
+  void pump() {
+    if (rx.stopping() || backingOff || !busy.compareAndSet(false, true)) {
+      return;
+    }
+    int n = rx.budget().reserveRead(options.readCount());
+    if (n == 0) {
+      busy.set(false);
+      if (!rx.stopping() && rx.budget().hasRoomForRead()) {
+        pump(); // room appeared between reserve and busy.set(false)
+      } else {
+        rx.maybeComplete();
+      }
+      return;
+    }
+    connection().flatMap(c -> read(c, n)).subscribe(entries -> onBatch(n, entries), e -> onError(n, e));
+  }
+
+  private Mono<StatefulRedisConnection<String, byte[]>> connection() {
+    StatefulRedisConnection<String, byte[]> c = conn;
+    if (c != null && c.isOpen()) {
+      return Mono.just(c);
+    }
+    return rx.bus().redis().dedicated(options.readBlock())
+        .flatMap(nc -> nc.reactive().clientId().doOnNext(id -> clientId = id).thenReturn(nc)
+            .doOnError(e -> nc.closeAsync()))
+        .doOnNext(nc -> conn = nc);
+  }
+
+  private Mono<List<Entry>> read(StatefulRedisConnection<String, byte[]> c, int n) {
+    // async, not reactive: a reactive command allocates a publisher, a queue and a collector
+    // per call, and at low rates every message costs one blocking read
+    Consumer<String> me = Consumer.from(options.group(), options.consumer());
+    if (history) {
+      return Mono.fromCompletionStage(() -> c.async()
+              .xreadgroup(me, XReadArgs.Builder.count(n), XReadArgs.StreamOffset.from(stream, historyCursor)))
+          .flatMap(msgs -> rx.withCounts(stream, msgs, 1));
+    }
+    blocking = true;
+    return Mono.fromCompletionStage(() -> c.async()
+            .xreadgroup(me, XReadArgs.Builder.count(n).block(options.readBlock()), XReadArgs.StreamOffset.lastConsumed(stream)))
+        .map(msgs -> {
+          List<Entry> out = new ArrayList<>(msgs.size());
+          for (StreamMessage<String, byte[]> m : msgs) {
+            out.add(new Entry(m.getId(), m.getBody(), 1));
+          }
+          return out;
+        })
+        .defaultIfEmpty(List.of());
+  }
+
+  private void onBatch(int reserved, List<Entry> entries) {
+    blocking = false;
+    if (failures > 0) {
+      log.info("consumer {} reading {} again after {} failed attempts", options.consumer(), stream, failures);
+      failures = 0;
+    }
+    boolean wasHistory = history;
+    if (history) {
+      if (entries.isEmpty()) {
+        history = false;
+      } else {
+        historyCursor = entries.get(entries.size() - 1).id();
+      }
+    }
+    int emitted = rx.emit(stream, entries, wasHistory);
+    rx.budget().unreserve(reserved - emitted);
+    busy.set(false);
+    if (rx.stopping()) {
+      rx.maybeComplete();
+    } else {
+      rx.pumpAll();
+    }
+  }
+
+  private void onError(int reserved, Throwable e) {
+    blocking = false;
+    rx.budget().unreserve(reserved);
+    if (RedisErrors.isNoGroup(e) && !rx.stopping()) {
+      log.warn("group {} on {} is missing; recreating it at 0", options.group(), stream);
+      rx.bus().ensureGroup(stream, options.group()).subscribe(
+          created -> {
+            history = true;
+            historyCursor = "0";
+            busy.set(false);
+            rx.pumpAll();
+          },
+          this::backOff);
+      return;
+    }
+    backOff(e);
+  }
+
+  private void backOff(Throwable e) {
+    failures++;
+    closeConnection();
+    Duration pause = RedisErrors.backoff(failures - 1, FIRST_BACKOFF, MAX_BACKOFF);
+    if (failures == 1 || failures % 20 == 0) {
+      log.warn("consumer {} cannot read {} (attempt {}), retrying in {} ms: {}",
+          options.consumer(), stream, failures, pause.toMillis(), e.toString());
+    }
+    backingOff = true;
+    busy.set(false);
+    if (rx.stopping()) {
+      rx.maybeComplete();
+      return;
+    }
+    Mono.delay(pause).subscribe(t -> {
+      backingOff = false;
+      rx.pumpAll();
+    });
+  }
+
+  /** Ends an outstanding blocking read at once (it returns what it has, usually nothing). */
+  void unblock() {
+    Long id = clientId;
+    if (blocking && id != null) {
+      rx.bus().redis().commands().clientUnblock(id, UnblockType.TIMEOUT).subscribe(v -> {}, e -> {});
+    }
+  }
+
+  void closeConnection() {
+    StatefulRedisConnection<String, byte[]> c = conn;
+    conn = null;
+    clientId = null;
+    if (c != null) {
+      c.closeAsync();
+    }
+  }
+}
