@@ -14,8 +14,13 @@ public final class BacklogFullException extends StreamException {
   private final Duration retryAfter;
 
   public BacklogFullException(String stream, String group, long backlog, long cap, Duration retryAfter) {
-    super("backlog full: " + backlog + " entries not yet handled by group " + group + " (cap " + cap + ")",
-        stream, group, null, null, null);
+    this("backlog full: " + backlog + " entries not yet handled by group " + group + " (cap " + cap + ")",
+        stream, group, backlog, cap, retryAfter);
+  }
+
+  /** Refused with another reason (e.g. the stream physically holds twice its cap behind an old unfinished entry). */
+  public BacklogFullException(String message, String stream, String group, long backlog, long cap, Duration retryAfter) {
+    super(message, stream, group, null, null, null);
     this.backlog = backlog;
     this.cap = cap;
     this.retryAfter = retryAfter;

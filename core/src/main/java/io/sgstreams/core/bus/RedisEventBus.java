@@ -71,7 +71,9 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     this.topology = config.topology();
     this.codec = EnvelopeCodec.create(config.maxEnvelopeBytes());
     this.metrics = metrics;
-    this.retention = new Retention(topology, this::streamState, metrics);
+    this.retention = new Retention(topology, this::streamState,
+        (stream, minId) -> redis.commands().xtrim(stream, io.lettuce.core.XTrimArgs.Builder.minId(minId).approximateTrimming()),
+        metrics);
     this.heartbeats = new HeartbeatRegistry(redis, topology, config.consumer().heartbeatTtl());
   }
 

@@ -3,6 +3,7 @@ package io.sgstreams.core.bus;
 import io.lettuce.core.XAddArgs;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.metrics.StreamMetrics;
+import io.sgstreams.core.topology.StreamPolicy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,15 +27,25 @@ import reactor.core.publisher.Mono;
 final class Retention {
   private static final Logger log = LoggerFactory.getLogger(Retention.class);
   static final Duration REFRESH = Duration.ofMillis(500);
+  /** What a refused publisher is told to wait: a couple of readings later the backlog may have drained. */
+  static final Duration RETRY_AFTER = Duration.ofSeconds(1);
 
   private final Topology topology;
   private final Function<String, Mono<StreamState>> reader;
+  private final java.util.function.BiFunction<String, String, Mono<Long>> trimmer;
   private final StreamMetrics metrics;
   private final Map<String, Tracked> streams = new ConcurrentHashMap<>();
 
-  Retention(Topology topology, Function<String, Mono<StreamState>> reader, StreamMetrics metrics) {
+  /**
+   * @param reader reads a stream's state
+   * @param trimmer {@code XTRIM stream MINID ~ id}: a reading that finds a work stream at its cap
+   *     trims it first (publishing may be refused there, and only an XADD would trim otherwise)
+   */
+  Retention(Topology topology, Function<String, Mono<StreamState>> reader,
+      java.util.function.BiFunction<String, String, Mono<Long>> trimmer, StreamMetrics metrics) {
     this.topology = topology;
     this.reader = reader;
+    this.trimmer = trimmer;
     this.metrics = metrics;
   }
 
@@ -101,6 +112,16 @@ final class Retention {
         long started = System.nanoTime();
         return reader.apply(stream)
             .map(state -> TrimPlan.of(topology.policyFor(stream), state))
+            .flatMap(p -> {
+              if (p.minId() == null || p.state().length() < p.policy().cap()) {
+                return Mono.just(p);
+              }
+              // at the cap, publishing may be refused, and only an XADD trims: trim here, then read again
+              return trimmer.apply(stream, p.minId())
+                  .flatMap(removed -> removed > 0
+                      ? reader.apply(stream).map(state -> TrimPlan.of(topology.policyFor(stream), state).overtaking(p.overtaken()))
+                      : Mono.just(p));
+            })
             .doOnNext(p -> install(p, started))
             .doFinally(s -> reading.set(false));
       }).switchIfEmpty(Mono.defer(() -> {
@@ -152,7 +173,13 @@ final class Retention {
       if (!p.refuses(since)) {
         return null;
       }
-      return new BacklogFullException(stream, p.backlogGroup(), p.backlog() + since, p.policy().cap(), Duration.ofSeconds(1));
+      long cap = p.policy().cap();
+      if (p.backlog() + since >= cap) {
+        return new BacklogFullException(stream, p.backlogGroup(), p.backlog() + since, cap, RETRY_AFTER);
+      }
+      return new BacklogFullException("stream full: it holds " + (p.state().length() + since) + " entries, "
+          + StreamPolicy.HARD_LIMIT_FACTOR + " times its cap " + cap + ", behind the oldest entry group " + p.backlogGroup()
+          + " has not finished (" + p.minId() + "); trimming waits for it", stream, p.backlogGroup(), p.backlog() + since, cap, RETRY_AFTER);
     }
 
     void published() {

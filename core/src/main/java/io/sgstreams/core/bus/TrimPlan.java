@@ -84,6 +84,16 @@ public record TrimPlan(StreamPolicy policy, StreamState state, String minId, lon
     return new TrimPlan(policy, state, needed, 0, backlog, backlogGroup, overtaken);
   }
 
+  /** This plan, also naming {@code groups} as overtaken (a reading taken before a trim that overtook them). */
+  public TrimPlan overtaking(List<String> groups) {
+    if (groups.isEmpty()) {
+      return this;
+    }
+    List<String> all = new ArrayList<>(overtaken);
+    groups.stream().filter(g -> !all.contains(g)).forEach(all::add);
+    return new TrimPlan(policy, state, minId, maxLen, backlog, backlogGroup, all);
+  }
+
   /** A plan that neither trims nor refuses (used until the first reading of a stream succeeds). */
   public static TrimPlan untrimmed(StreamPolicy policy, String stream) {
     return new TrimPlan(policy, StreamState.missing(stream, System.currentTimeMillis()), null, 0, 0, null, List.of());
