@@ -69,6 +69,9 @@ final class ProcessRig implements AutoCloseable {
     env.put("SG_TOOLS_GROUP", ns + ":tools-group");
     env.put("SG_TOOLS_REPLY_PREFIX", ns + ":tools:reply");
     env.put("SG_DLQ_STREAM", ns + ":dlq");
+    // consumer-name heartbeat keys under the namespace too, so that a killed child's heartbeat never
+    // delays a later test's node with the same id (ignored by engines without heartbeats)
+    env.put("SG_HEARTBEAT_PREFIX", ns + ":heartbeat");
     env.put("SG_CLAIM_MIN_IDLE_MS", Long.toString(claimMinIdle.toMillis()));
     env.put("SG_CLAIM_INTERVAL_MS", "300");
     env.put("SG_READ_BLOCK_MS", "500");
