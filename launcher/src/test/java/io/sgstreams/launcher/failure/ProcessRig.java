@@ -49,6 +49,15 @@ final class ProcessRig implements AutoCloseable {
    * @param claimMinIdle how long an entry must sit idle before another worker may claim it
    */
   ProcessRig(String testName, String redisUrl, Duration claimMinIdle) {
+    this(testName, redisUrl, claimMinIdle, Map.of());
+  }
+
+  /**
+   * @param claimMinIdle how long an entry must sit idle before another worker may claim it
+   * @param overrides further variables (e.g. {@code SG_STREAM_MAXLEN}) for every child and for the
+   *     test JVM's {@link SgConfig}, applied over the rig's defaults
+   */
+  ProcessRig(String testName, String redisUrl, Duration claimMinIdle, Map<String, String> overrides) {
     this.redisUrl = redisUrl;
     String ns = TestRedis.namespace();
     env.put("REDIS_URL", redisUrl);
@@ -60,9 +69,13 @@ final class ProcessRig implements AutoCloseable {
     env.put("SG_TOOLS_GROUP", ns + ":tools-group");
     env.put("SG_TOOLS_REPLY_PREFIX", ns + ":tools:reply");
     env.put("SG_DLQ_STREAM", ns + ":dlq");
+    // consumer-name heartbeat keys under the namespace too, so that a killed child's heartbeat never
+    // delays a later test's node with the same id (ignored by engines without heartbeats)
+    env.put("SG_HEARTBEAT_PREFIX", ns + ":heartbeat");
     env.put("SG_CLAIM_MIN_IDLE_MS", Long.toString(claimMinIdle.toMillis()));
     env.put("SG_CLAIM_INTERVAL_MS", "300");
     env.put("SG_READ_BLOCK_MS", "500");
+    env.putAll(overrides);
     Map<String, String> forConfig = new HashMap<>(env);
     forConfig.put("SG_NODE_ID", "client");
     this.config = ConfigLoader.load(null, forConfig);
