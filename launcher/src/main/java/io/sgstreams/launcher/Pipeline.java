@@ -142,6 +142,18 @@ final class Pipeline implements AutoCloseable {
     return url.replaceAll("//[^@/]*@", "//***@");
   }
 
+  /**
+   * Completes when a node of this process must stop for good: another process took one of its
+   * consumer names (this one stalled past the heartbeat TTL and a namesake started).
+   */
+  Mono<Void> whenFatal() {
+    List<Mono<Void>> fatal = new ArrayList<>();
+    if (gateway != null) fatal.add(gateway.whenFatal());
+    if (worker != null) fatal.add(worker.whenFatal());
+    if (tools != null) fatal.add(tools.whenFatal());
+    return fatal.isEmpty() ? Mono.never() : Mono.firstWithSignal(fatal);
+  }
+
   GatewayNode gateway() {
     return gateway;
   }

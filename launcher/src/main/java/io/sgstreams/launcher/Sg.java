@@ -138,17 +138,25 @@ public final class Sg {
       out.println("Ready. Try: bin/sg send hello   (Ctrl-C stops)");
     }
     CountDownLatch stopped = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean fatal = new java.util.concurrent.atomic.AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       out.println("stopping: draining in-flight work…");
       pipeline.close();
       out.println("stopped");
       stopped.countDown();
     }, "sg-shutdown"));
+    pipeline.whenFatal().subscribe(v -> {}, e -> {}, () -> {
+      err.printf("sg %s: another process took this node's consumer name (this one stalled longer than the heartbeat TTL); "
+          + "exiting: give every process its own SG_NODE_ID%n", role.wire());
+      fatal.set(true);
+      stopped.countDown();
+    });
     try {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return Integer.MIN_VALUE; // the JVM is exiting through the shutdown hook
+    // the JVM is exiting through the shutdown hook, or must exit because a namesake took over
+    return fatal.get() ? 3 : Integer.MIN_VALUE;
   }
 }
