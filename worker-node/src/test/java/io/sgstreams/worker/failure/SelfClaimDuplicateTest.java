@@ -52,9 +52,10 @@ class SelfClaimDuplicateTest {
 
   /**
    * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3] count. Delivers the last ARGV[3]
-   * entries of the stream once more to the consumer (they were all delivered and acknowledged)
-   * and puts the group's last-delivered id back where it was, so no other read sees them as new.
-   * Returns the ids delivered.
+   * entries of the stream (all of them if it holds no more: trimming removes acknowledged ones)
+   * once more to the consumer (they were all delivered and acknowledged) and puts the group's
+   * last-delivered id back where it was, so no other read sees them as new. Returns the ids
+   * delivered.
    */
   static final RedisScript REDELIVER = new RedisScript("redeliver-acknowledged", """
       local n = tonumber(ARGV[3])
@@ -65,7 +66,9 @@ class SelfClaimDuplicateTest {
         if f['name'] == ARGV[1] then last = f['last-delivered-id'] end
       end
       local tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', n + 1)
-      redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], tail[#tail][1])
+      local from = '0-0'
+      if #tail > n then from = tail[#tail][1] end
+      redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], from)
       local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', n, 'STREAMS', KEYS[1], '>')
       redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], last)
       local ids = {}
@@ -102,14 +105,17 @@ class SelfClaimDuplicateTest {
       // 2. the guarded event, for sure: acknowledged entries back in this consumer's pending list
       List<Object> back = REDELIVER.<List<Object>>run(rig.probe.redis(), new String[] {rig.inbound()},
           RedisScript.arg(rig.group()), RedisScript.arg(consumer), RedisScript.arg(REDELIVERED)).block(FailureRig.CMD);
-      assertEquals(REDELIVERED, back.size(), "acknowledged entries put back into " + consumer + "'s pending list");
+      long length = rig.length(rig.inbound());
+      assertEquals(Math.min(REDELIVERED, length), back.size(), "acknowledged entries put back into " + consumer
+          + "'s pending list (the stream holds " + length + ")");
+      assertTrue(!back.isEmpty(), "the race needs acknowledged entries back in the pending list");
       await("the claimer took them and acknowledged them again").atMost(Duration.ofSeconds(60))
           .until(() -> rig.pending() == 0);
       double settledAgainAfter = count(reg, StreamMetrics.SETTLED_BEFORE_REDELIVERY, rig);
-      System.out.printf("self-claim, redelivered: %d acknowledged entries claimed again; settled before redelivery %.0f -> %.0f,"
-              + " reclaimed %.0f, consumed %.0f%n", back.size(), settledAgain, settledAgainAfter,
+      System.out.printf("self-claim, redelivered: %d acknowledged entries (of %d in the stream) claimed again; settled before"
+              + " redelivery %.0f -> %.0f, reclaimed %.0f, consumed %.0f%n", back.size(), length, settledAgain, settledAgainAfter,
           count(reg, StreamMetrics.RECLAIMED, rig), count(reg, StreamMetrics.CONSUMED, rig));
-      assertTrue(settledAgainAfter - settledAgain >= REDELIVERED,
+      assertTrue(settledAgainAfter - settledAgain >= back.size(),
           "each acknowledged entry claimed again was counted as settled before redelivery: " + settledAgain + " -> " + settledAgainAfter);
       assertEquals(consumed, count(reg, StreamMetrics.CONSUMED, rig), "none of them was handed to the handler");
       assertEquals(reclaimed, count(reg, StreamMetrics.RECLAIMED, rig), "none of them counted as reclaimed work");
