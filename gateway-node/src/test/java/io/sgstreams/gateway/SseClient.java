@@ -24,6 +24,9 @@ final class SseClient implements AutoCloseable {
   final List<String> comments = new CopyOnWriteArrayList<>();
   final int status;
   volatile boolean ended;
+  /** Why reading ended, when it was not a clean end of the response and not {@link #close()}. */
+  volatile Exception failure;
+  private volatile boolean closing;
   private final InputStream body;
   private final CountDownLatch connected = new CountDownLatch(1);
   private final Thread reader;
@@ -63,7 +66,9 @@ final class SseClient implements AutoCloseable {
         }
       }
     } catch (Exception e) {
-      // closed by the test
+      if (!closing) {
+        failure = e; // cut, not ended by the server
+      }
     } finally {
       ended = true;
     }
@@ -75,6 +80,7 @@ final class SseClient implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    closing = true;
     body.close();
     reader.join(Duration.ofSeconds(5).toMillis());
   }

@@ -143,10 +143,8 @@ class ToolsNodeTest {
 
   @Test
   void slowToolTimesOut() {
-    long start = System.nanoTime();
+    // the tool never answers: a reply can only come from its own 200 ms timeout (not the node's 2 s)
     assertFailure(call(request("slow", Map.of())), "timeout", "200 ms");
-    assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofSeconds(4)) < 0,
-        "the reply came after the timeout, not after the tool");
   }
 
   @Test

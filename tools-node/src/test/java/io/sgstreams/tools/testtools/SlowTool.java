@@ -6,7 +6,11 @@ import java.time.Duration;
 import java.util.Map;
 import reactor.core.publisher.Mono;
 
-/** Test tool: answers after 5 s but declares a 200 ms timeout, so every call times out. */
+/**
+ * Test tool: never answers and declares a 200 ms timeout, so every call times out (or hits its
+ * deadline). A reply to a call of it can only come from the timeout, so no test needs a clock to
+ * tell the two apart.
+ */
 public final class SlowTool implements Tool {
   @Override
   public String name() {
@@ -15,7 +19,7 @@ public final class SlowTool implements Tool {
 
   @Override
   public String description() {
-    return "Sleeps past its own timeout (tests).";
+    return "Never answers: only its own timeout ends a call (tests).";
   }
 
   @Override
@@ -25,7 +29,7 @@ public final class SlowTool implements Tool {
 
   @Override
   public Mono<Object> call(Map<String, Object> args, ToolContext ctx) {
-    return Mono.delay(Duration.ofSeconds(5)).map(x -> "too late");
+    return Mono.never();
   }
 
   @Override
