@@ -241,8 +241,9 @@ public final class DefaultStreamReceiver implements StreamReceiver {
       if (held.contains(stream, e.id())) {
         continue; // already being handled here (a re-read of our own pending list)
       }
-      if (redelivered && recentlyAcked.contains(stream, e.id())) {
-        // settled here already, between the read or claim and now: make sure it stays settled
+      if (recentlyAcked.contains(stream, e.id())) {
+        // settled here already, between the read or claim and now (a claim raced with the XACK,
+        // or a read's reply was delayed while a claim of the same entry ran): keep it settled
         metrics.settledBeforeRedelivery(stream, options.group());
         ackers.get(stream).ack(e.id()).subscribe(v -> {}, err -> {});
         continue;
