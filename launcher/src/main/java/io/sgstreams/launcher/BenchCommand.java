@@ -254,9 +254,7 @@ final class BenchCommand {
     for (int i = 0; i < workers; i++) {
       keys.add(t.toolsReplyStream("worker-bench-w" + i));
     }
-    for (String k : keys) {
-      bus.redis().commands().del(k).block(Duration.ofSeconds(10));
-    }
+    bus.deleteStreams(keys).block(Duration.ofSeconds(30));
     bus.ensureGroup(t.inboundStream(), t.workerGroup()).block(Duration.ofSeconds(10));
   }
 
@@ -452,12 +450,7 @@ final class BenchCommand {
       long cpu = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
       double redisCpu = 0;
       try {
-        String info = bus.redis().commands().info("cpu").block(Duration.ofSeconds(5));
-        for (String l : info.split("\r?\n")) {
-          if (l.startsWith("used_cpu_sys:") || l.startsWith("used_cpu_user:")) {
-            redisCpu += Double.parseDouble(l.substring(l.indexOf(':') + 1).trim());
-          }
-        }
+        redisCpu = bus.serverCpuSeconds().block(Duration.ofSeconds(5));
       } catch (RuntimeException e) {
         redisCpu = Double.NaN;
       }

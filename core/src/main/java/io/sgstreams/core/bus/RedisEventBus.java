@@ -269,6 +269,27 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
 
   // ---------------------------------------------------------------- monitoring
 
+  /**
+   * Deletes whole streams (one key per command, so it works on a cluster): for benchmarks and
+   * tests that own their namespace. Never call it on a deployment's streams.
+   */
+  public Mono<Long> deleteStreams(Collection<String> streams) {
+    return Flux.fromIterable(streams).concatMap(s -> redis.commands().del(s)).reduce(0L, Long::sum);
+  }
+
+  /** Redis's own CPU time so far ({@code used_cpu_sys + used_cpu_user} from {@code INFO cpu}), in seconds. */
+  public Mono<Double> serverCpuSeconds() {
+    return redis.commands().info("cpu").map(info -> {
+      double cpu = 0;
+      for (String l : info.split("\r?\n")) {
+        if (l.startsWith("used_cpu_sys:") || l.startsWith("used_cpu_user:")) {
+          cpu += Double.parseDouble(l.substring(l.indexOf(':') + 1).trim());
+        }
+      }
+      return cpu;
+    });
+  }
+
   /** True when Redis answers PING within the command timeout (readiness). */
   public Mono<Boolean> ping() {
     return redis.commands().ping().map("PONG"::equals).onErrorReturn(false);
