@@ -3,8 +3,6 @@ package io.sgstreams.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.Unpooled;
@@ -12,7 +10,7 @@ import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.ConfigLoader;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.envelope.InboundEnvelope;
-import io.sgstreams.core.redis.RedisStreams;
+import io.sgstreams.core.redis.Redis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
 import io.sgstreams.gateway.GatewaySettings;
@@ -99,15 +97,14 @@ final class BenchCommand {
     long cap = Math.max(100_000L, (long) o.messages() + o.warmup() + 10_000L);
     SgConfig config = base.withTopology(base.topology().withNamespace(NAMESPACE).withMaxLen(cap));
 
-    RedisClient client = RedisStreams.newClient();
-    RedisURI uri = RedisURI.create(url);
+    Redis redis = Redis.connect(url);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     List<RedisEventBus> buses = new ArrayList<>();
     List<WorkerNode> workers = new ArrayList<>();
     GatewayNode gateway = null;
     ReplyTail tail = null;
     try {
-      RedisEventBus pub = RedisEventBus.create(client, uri, Role.GATEWAY, "bench", config, registry);
+      RedisEventBus pub = RedisEventBus.create(redis, Role.GATEWAY, "bench", config, registry);
       buses.add(pub);
       reset(pub, config, o.workers());
       Map<String, String> workerEnv = new HashMap<>(env);
@@ -115,7 +112,7 @@ final class BenchCommand {
       workerEnv.put("SG_WORKER_HANDLER", "echo");
       WorkerSettings ws = WorkerSettings.fromEnv(workerEnv);
       for (int i = 0; i < o.workers(); i++) {
-        RedisEventBus b = RedisEventBus.create(client, uri, Role.WORKER, "bench-w" + i, config, registry);
+        RedisEventBus b = RedisEventBus.create(redis, Role.WORKER, "bench-w" + i, config, registry);
         buses.add(b);
         workers.add(WorkerNode.start(b, ws, registry));
       }
@@ -196,7 +193,7 @@ final class BenchCommand {
         w.shutdown(Duration.ofSeconds(2)).block(Duration.ofSeconds(15));
       }
       buses.forEach(RedisEventBus::close);
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      redis.close();
       registry.close();
       if (embedded != null) {
         embedded.close();

@@ -1,12 +1,10 @@
 package io.sgstreams.launcher;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.SgConfig;
-import io.sgstreams.core.redis.RedisStreams;
+import io.sgstreams.core.redis.Redis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
 import io.sgstreams.gateway.GatewaySettings;
@@ -42,7 +40,7 @@ final class Pipeline implements AutoCloseable {
   private final List<Component> started = new ArrayList<>();
   private final List<RedisEventBus> buses = new ArrayList<>();
   private EmbeddedRedisServer embedded;
-  private RedisClient client;
+  private Redis redis;
   private PrometheusMeterRegistry registry;
   private GatewayNode gateway;
   private WorkerNode worker;
@@ -87,24 +85,23 @@ final class Pipeline implements AutoCloseable {
     }
     SgConfig cfg = config.withRedisUrl(redisUrl);
 
-    client = RedisStreams.newClient();
-    RedisURI uri = RedisURI.create(redisUrl);
+    redis = Redis.connect(redisUrl);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     if (ts != null) {
-      RedisEventBus bus = bus(Role.TOOLS, uri, cfg);
+      RedisEventBus bus = bus(Role.TOOLS, cfg);
       tools = ToolsNode.start(bus, ts, registry);
       started.add(new Component("tools", tools::shutdown));
       out.printf("  tools    %s%s%n", bus.consumerName(), admin(tools.adminPort()));
     }
     if (ws != null) {
-      RedisEventBus bus = bus(Role.WORKER, uri, cfg);
+      RedisEventBus bus = bus(Role.WORKER, cfg);
       worker = WorkerNode.start(bus, ws, registry);
       started.add(new Component("worker", worker::shutdown));
       out.printf("  worker   %s, handler %s%s%n", bus.consumerName(), ws.handler(), admin(worker.adminPort()));
     }
     if (gs != null) {
-      RedisEventBus bus = bus(Role.GATEWAY, uri, cfg);
+      RedisEventBus bus = bus(Role.GATEWAY, cfg);
       gateway = GatewayNode.start(bus, gs, registry);
       started.add(new Component("gateway", gateway::shutdown));
       out.printf("  gateway  http://%s:%d  (POST /v1/messages, GET /v1/channels/{id}/events, /v1/ws, /health, /ready, /metrics)%n",
@@ -113,8 +110,8 @@ final class Pipeline implements AutoCloseable {
     out.flush();
   }
 
-  private RedisEventBus bus(Role role, RedisURI uri, SgConfig cfg) {
-    RedisEventBus b = RedisEventBus.create(client, uri, role, cfg.nodeId(), cfg, registry);
+  private RedisEventBus bus(Role role, SgConfig cfg) {
+    RedisEventBus b = RedisEventBus.create(redis, role, cfg.nodeId(), cfg, registry);
     buses.add(b);
     return b;
   }
@@ -192,9 +189,9 @@ final class Pipeline implements AutoCloseable {
     }
     buses.forEach(RedisEventBus::close);
     buses.clear();
-    if (client != null) {
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-      client = null;
+    if (redis != null) {
+      redis.close();
+      redis = null;
     }
     if (embedded != null) {
       embedded.close();

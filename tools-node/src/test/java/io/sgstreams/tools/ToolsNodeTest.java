@@ -129,15 +129,15 @@ class ToolsNodeTest {
   void aReplyStreamWithoutExpiryGetsOneAndALiveWorkersExpiryIsKept() {
     ToolRequest orphan = request("echo", Map.of());
     call(orphan);
-    long ttl = workerBus.redis().commands().pttl(orphan.replyTo()).block(WAIT);
+    long ttl = workerBus.connections().commands().pttl(orphan.replyTo()).block(WAIT);
     assertTrue(ttl > 0 && ttl <= Duration.ofMinutes(10).toMillis(), "ttl " + ttl);
 
     ToolRequest live = request("echo", Map.of());
     // the worker created its stream and set its own, longer expiry
     workerBus.ensureGroup(live.replyTo(), "worker-group").block(WAIT);
-    workerBus.redis().commands().pexpire(live.replyTo(), Duration.ofHours(1).toMillis()).block(WAIT);
+    workerBus.connections().commands().pexpire(live.replyTo(), Duration.ofHours(1).toMillis()).block(WAIT);
     call(live);
-    long kept = workerBus.redis().commands().pttl(live.replyTo()).block(WAIT);
+    long kept = workerBus.connections().commands().pttl(live.replyTo()).block(WAIT);
     assertTrue(kept > Duration.ofMinutes(50).toMillis(), "ttl " + kept);
   }
 
@@ -232,7 +232,7 @@ class ToolsNodeTest {
   void aReplyThatCannotBePublishedIsRetriedThenDeadLettered() {
     // The reply stream's key holds a string, so every XADD fails: an infrastructure failure.
     String replyTo = replyStream();
-    workerBus.redis().commands().set(replyTo, "not a stream".getBytes(StandardCharsets.UTF_8)).block(WAIT);
+    workerBus.connections().commands().set(replyTo, "not a stream".getBytes(StandardCharsets.UTF_8)).block(WAIT);
     String id = workerBus.publishToolsRequest(ToolRequest.create("echo", Map.of(), replyTo, null)).block(WAIT);
     Map<String, byte[]> dead = awaitDeadLetter(id);
     assertEquals(String.valueOf(config.consumer().maxDeliveries()), string(dead, "deliveries"),

@@ -68,7 +68,7 @@ public final class WorkerNode {
     HandlerFactory factory = HandlerRegistry.find(settings.handler(), loader);
     var topology = bus.topology();
     String consumer = bus.consumerName(Role.WORKER);
-    Duration startupWait = bus.redis().commandTimeout().multipliedBy(2);
+    Duration startupWait = bus.commandTimeout().multipliedBy(2);
     // refuses to start while another live process consumes under this name
     Heartbeat heartbeat = bus.heartbeats().register(consumer).block(bus.heartbeats().ttl().multipliedBy(2).plus(startupWait));
     try {

@@ -121,7 +121,7 @@ class EchoWorkerTest {
 
   @Test
   void replyStreamExpiresWhenTheWorkerIsGone() {
-    Long ttl = bus.redis().commands().pttl(node.tools().replyStream()).block(WITHIN);
+    Long ttl = bus.connections().commands().pttl(node.tools().replyStream()).block(WITHIN);
     assertTrue(ttl != null && ttl > 0 && ttl <= 600_000, "pttl " + ttl);
   }
 

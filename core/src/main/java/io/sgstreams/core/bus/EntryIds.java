@@ -7,6 +7,11 @@ public final class EntryIds {
 
   private EntryIds() {}
 
+  /** True for a well-formed id {@code ms-seq} (or a bare {@code ms}), each part at most 20 digits. */
+  public static boolean valid(String id) {
+    return id != null && id.length() <= 41 && id.matches("[0-9]{1,20}(-[0-9]{1,20})?");
+  }
+
   public static long millis(String id) {
     int dash = id.indexOf('-');
     return Long.parseUnsignedLong(dash < 0 ? id : id.substring(0, dash));

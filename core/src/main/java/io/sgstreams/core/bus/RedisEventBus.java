@@ -1,8 +1,6 @@
 package io.sgstreams.core.bus;
 
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
@@ -19,8 +17,9 @@ import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.envelope.ToolReply;
 import io.sgstreams.core.envelope.ToolRequest;
 import io.sgstreams.core.metrics.StreamMetrics;
-import io.sgstreams.core.redis.RedisErrors;
-import io.sgstreams.core.redis.RedisStreams;
+import io.sgstreams.core.redis.internal.RedisErrors;
+import io.sgstreams.core.redis.Redis;
+import io.sgstreams.core.redis.internal.RedisStreams;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.core.topology.StreamGroup;
 import io.sgstreams.core.topology.StreamKeys;
@@ -58,10 +57,8 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   private final StreamMetrics metrics;
   private final Retention retention;
   private final HeartbeatRegistry heartbeats;
-
-  public RedisEventBus(RedisStreams redis, Role role, SgConfig config, MeterRegistry registry) {
-    this(redis, false, role, config, new StreamMetrics(registry, role.wire()));
-  }
+  private final io.sgstreams.core.store.Counters counters;
+  private final io.sgstreams.core.store.Records records;
 
   private RedisEventBus(RedisStreams redis, boolean ownsRedis, Role role, SgConfig config, StreamMetrics metrics) {
     this.redis = redis;
@@ -75,6 +72,18 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
         (stream, minId) -> redis.commands().xtrim(stream, io.lettuce.core.XTrimArgs.Builder.minId(minId).approximateTrimming()),
         metrics);
     this.heartbeats = new HeartbeatRegistry(redis, topology, config.consumer().heartbeatTtl());
+    this.counters = new io.sgstreams.core.store.Counters(redis);
+    this.records = new io.sgstreams.core.store.Records(redis);
+  }
+
+  /** Window counters (rate limits) under keys the topology builds. */
+  public io.sgstreams.core.store.Counters counters() {
+    return counters;
+  }
+
+  /** Small expiring records (idempotency) under keys the topology builds. */
+  public io.sgstreams.core.store.Records records() {
+    return records;
   }
 
   /** The consumer-name heartbeats of this process. */
@@ -82,9 +91,9 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     return heartbeats;
   }
 
-  /** With a caller's Lettuce client (not closed by the bus), for {@code role} on node {@code nodeId}. */
-  public static RedisEventBus create(RedisClient client, RedisURI uri, Role role, String nodeId, SgConfig config, MeterRegistry registry) {
-    return new RedisEventBus(RedisStreams.using(client, uri), true, role, config.withNodeId(nodeId), new StreamMetrics(registry, role.wire()));
+  /** On a process's shared {@link Redis} (not closed by the bus), for {@code role} on node {@code nodeId}. */
+  public static RedisEventBus create(Redis redis, Role role, String nodeId, SgConfig config, MeterRegistry registry) {
+    return new RedisEventBus(redis.open(), true, role, config.withNodeId(nodeId), new StreamMetrics(registry, role.wire()));
   }
 
   /** Opens its own client for {@code config.redisUrl()}; closed with the bus. */
@@ -127,8 +136,19 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     return metrics;
   }
 
-  public RedisStreams redis() {
+  /**
+   * The bus's Lettuce connections, for core's own parts (the consumer engine) and for tests that
+   * inspect Redis. Not for node code: nodes use the typed services ({@link #records()},
+   * {@link #counters()}, {@link #range}, {@link io.sgstreams.core.consume.StreamTail}, …); an
+   * architecture test keeps every module but core free of Lettuce.
+   */
+  public RedisStreams connections() {
     return redis;
+  }
+
+  /** How long one Redis command may take before it fails. */
+  public Duration commandTimeout() {
+    return redis.commandTimeout();
   }
 
   // ---------------------------------------------------------------- provisioning
@@ -347,10 +367,43 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
         e -> new StreamException("reading stream state failed: " + e.getMessage(), stream, null, null, null, e));
   }
 
-  /** XPENDING summary over the pending entries of a stream range, used by consumers to read delivery counts. */
-  public Flux<io.lettuce.core.models.stream.PendingMessage> pendingRange(String stream, String group, String consumer, String from, String to, long count) {
+  /** The pending entries of {@code consumer} in the id range [{@code from}, {@code to}], at most {@code count}. */
+  public Flux<PendingEntry> pendingRange(String stream, String group, String consumer, String from, String to, long count) {
     return redis.commands().xpending(stream, io.lettuce.core.Consumer.from(group, consumer),
-        Range.create(from, to), io.lettuce.core.Limit.from(count));
+            Range.create(from, to), io.lettuce.core.Limit.from(count))
+        .map(p -> new PendingEntry(p.getId(), p.getConsumer(), p.getMsSinceLastDelivery(), p.getRedeliveryCount()));
+  }
+
+  /** Up to {@code count} entries of {@code stream} after {@code afterId} (exclusive), in order: one page of history. */
+  public Mono<List<StreamEntry>> range(String stream, String afterId, int count) {
+    return redis.commands()
+        .xrange(stream, Range.from(Range.Boundary.excluding(afterId), Range.Boundary.unbounded()), io.lettuce.core.Limit.from(count))
+        .map(m -> new StreamEntry(stream, m.getId(), m.getBody()))
+        .collectList();
+  }
+
+  /** The id of the oldest entry still in {@code stream}; empty when the stream is empty or missing. */
+  public Mono<String> firstEntryId(String stream) {
+    return redis.commands().xrange(stream, Range.create("-", "+"), io.lettuce.core.Limit.from(1))
+        .next()
+        .map(m -> m.getId());
+  }
+
+  /** The id of the last entry ever added to {@code stream} ({@code 0-0} for a new or missing stream). */
+  public Mono<String> lastGeneratedId(String stream) {
+    return streamInfo(stream)
+        .map(i -> i.lastGeneratedId() == null ? "0-0" : i.lastGeneratedId())
+        .onErrorResume(e -> e.getMessage() != null && e.getMessage().contains("no such key"), e -> Mono.just("0-0"));
+  }
+
+  /** Sets {@code stream} to expire after {@code ttl} (refreshed by its owner while it lives). */
+  public Mono<Boolean> expire(String stream, Duration ttl) {
+    return redis.commands().pexpire(stream, ttl.toMillis());
+  }
+
+  /** Sets an expiry only if {@code stream} has none ({@code PEXPIRE … NX}): never shortens its owner's. */
+  public Mono<Boolean> expireIfUnset(String stream, Duration ttl) {
+    return redis.commands().pexpire(stream, ttl.toMillis(), io.lettuce.core.ExpireArgs.Builder.nx());
   }
 
   private Mono<GroupInfo> group(String stream, String group) {

@@ -80,6 +80,16 @@ public record Topology(
     return StreamKeys.child(toolsReplyPrefix, workerId);
   }
 
+  /** {@code {inbound}:ratelimit:{caller}-{window}}: a gateway's per-caller rate-limit counter for one window. */
+  public String rateLimitKey(String caller, long window) {
+    return StreamKeys.child(StreamKeys.child(inboundStream, "ratelimit"), caller + "-" + window);
+  }
+
+  /** {@code {inbound}:idempotency:{caller}-{keyHash}}: a gateway's record of one Idempotency-Key. */
+  public String idempotencyKey(String caller, String keyHash) {
+    return StreamKeys.child(StreamKeys.child(inboundStream, "idempotency"), caller + "-" + keyHash);
+  }
+
   /** {@code sg:heartbeat:{consumer}}: the key a live process holds for one of its consumer names. */
   public String heartbeatKey(String consumer) {
     return StreamKeys.child(heartbeatPrefix, consumer);

@@ -44,18 +44,18 @@ class HeartbeatRegistryTest {
   void aNameLeftByAKilledProcessIsTakenOnceItExpires() {
     // what a SIGKILLed process leaves: a key nobody renews
     String key = config.topology().heartbeatKey("worker-killed");
-    a.redis().commands().set(key, "1234@gone/abcd".getBytes(StandardCharsets.UTF_8), SetArgs.Builder.px(1500)).block();
+    a.connections().commands().set(key, "1234@gone/abcd".getBytes(StandardCharsets.UTF_8), SetArgs.Builder.px(1500)).block();
     HeartbeatRegistry.Heartbeat h = b.heartbeats().register("worker-killed").block(Duration.ofSeconds(20));
-    assertEquals(b.heartbeats().instance(), new String(b.redis().commands().get(key).block(), StandardCharsets.UTF_8));
+    assertEquals(b.heartbeats().instance(), new String(b.connections().commands().get(key).block(), StandardCharsets.UTF_8));
     h.release().block();
-    assertEquals(0L, b.redis().commands().exists(key).block());
+    assertEquals(0L, b.connections().commands().exists(key).block());
   }
 
   @Test
   void aHolderThatFindsItsNameTakenIsTold() throws InterruptedException {
     HeartbeatRegistry.Heartbeat h = a.heartbeats().register("worker-stall").block();
     // another process took it while this one stalled past the TTL
-    b.redis().commands().set(config.topology().heartbeatKey("worker-stall"), "other".getBytes(StandardCharsets.UTF_8)).block();
+    b.connections().commands().set(config.topology().heartbeatKey("worker-stall"), "other".getBytes(StandardCharsets.UTF_8)).block();
     h.whenLost().block(Duration.ofSeconds(20));
   }
 
@@ -63,7 +63,7 @@ class HeartbeatRegistryTest {
   void renewalKeepsTheKeyAliveLongPastItsTtl() throws InterruptedException {
     HeartbeatRegistry.Heartbeat h = a.heartbeats().register("worker-long").block();
     Thread.sleep(4000); // over two TTLs
-    assertEquals(1L, a.redis().commands().exists(config.topology().heartbeatKey("worker-long")).block());
+    assertEquals(1L, a.connections().commands().exists(config.topology().heartbeatKey("worker-long")).block());
     h.release().block();
   }
 }

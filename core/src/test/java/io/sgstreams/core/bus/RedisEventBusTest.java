@@ -120,10 +120,10 @@ class RedisEventBusTest {
       ids[i] = bus.publishInbound(InboundEnvelope.create("web", "c", "u", "m" + i)).block();
     }
     assertEquals(OptionalLong.of(4), bus.groupLag(s, g).block());
-    bus.redis().commands().xreadgroup(Consumer.from(g, "x"), XReadArgs.Builder.count(1), XReadArgs.StreamOffset.lastConsumed(s)).blockLast();
+    bus.connections().commands().xreadgroup(Consumer.from(g, "x"), XReadArgs.Builder.count(1), XReadArgs.StreamOffset.lastConsumed(s)).blockLast();
     assertEquals(OptionalLong.of(3), bus.groupLag(s, g).block());
     // deleting an unread entry leaves Redis unable to count the lag: nil, reported as unknown
-    bus.redis().commands().xdel(s, ids[2]).block();
+    bus.connections().commands().xdel(s, ids[2]).block();
     assertEquals(OptionalLong.empty(), bus.groupLag(s, g).block());
     TrimPlan plan = bus.retention(s).block();
     GroupInfo gi = plan.state().groups().get(0);

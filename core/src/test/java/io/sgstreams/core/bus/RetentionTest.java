@@ -120,16 +120,16 @@ class RetentionTest {
     List<Throwable> refusals = new ArrayList<>();
     publishUntilRefused(b, 900, refusals);
     // one entry stays pending (a long handler), the rest are read and acknowledged
-    List<StreamMessage<String, byte[]>> first = b.redis().commands()
+    List<StreamMessage<String, byte[]>> first = b.connections().commands()
         .xreadgroup(Consumer.from(g, "worker-slow"), XReadArgs.Builder.count(1), XReadArgs.StreamOffset.lastConsumed(s))
         .collectList().block();
     String held = first.get(0).getId();
     for (int round = 0; round < 5; round++) { // 900 + 5 x 200 entries: under twice the cap
-      List<StreamMessage<String, byte[]>> batch = b.redis().commands()
+      List<StreamMessage<String, byte[]>> batch = b.connections().commands()
           .xreadgroup(Consumer.from(g, "worker-fast"), XReadArgs.Builder.count(2000), XReadArgs.StreamOffset.lastConsumed(s))
           .collectList().block();
       if (!batch.isEmpty()) {
-        b.redis().commands().xack(s, g, batch.stream().map(StreamMessage::getId).toArray(String[]::new)).block();
+        b.connections().commands().xack(s, g, batch.stream().map(StreamMessage::getId).toArray(String[]::new)).block();
       }
       b.retention(s).block(); // a fresh reading, as the next publishes would make
       publishUntilRefused(b, 200, refusals);
@@ -150,9 +150,9 @@ class RetentionTest {
     assertEquals(held, Streams.all(b, s).get(0).getId());
 
     // once it is acknowledged, trimming moves past it
-    b.redis().commands().xack(s, g, held).block();
-    b.redis().commands().xreadgroup(Consumer.from(g, "worker-fast"), XReadArgs.Builder.count(5000), XReadArgs.StreamOffset.lastConsumed(s))
-        .collectList().block().forEach(m -> b.redis().commands().xack(s, g, m.getId()).block());
+    b.connections().commands().xack(s, g, held).block();
+    b.connections().commands().xreadgroup(Consumer.from(g, "worker-fast"), XReadArgs.Builder.count(5000), XReadArgs.StreamOffset.lastConsumed(s))
+        .collectList().block().forEach(m -> b.connections().commands().xack(s, g, m.getId()).block());
     b.retention(s).block();
     publishUntilRefused(b, 200, refusals);
     assertTrue(Streams.length(b, s) < 1000, "trimmed once everything was handled: " + Streams.length(b, s));
@@ -167,10 +167,10 @@ class RetentionTest {
     List<Throwable> refusals = new ArrayList<>();
     for (int round = 0; round < 4; round++) {
       publishUntilRefused(b, 600, refusals);
-      List<StreamMessage<String, byte[]>> batch = b.redis().commands()
+      List<StreamMessage<String, byte[]>> batch = b.connections().commands()
           .xreadgroup(Consumer.from(t.workerGroup(), "w"), XReadArgs.Builder.count(5000), XReadArgs.StreamOffset.lastConsumed(s))
           .collectList().block();
-      b.redis().commands().xack(s, t.workerGroup(), batch.stream().map(StreamMessage::getId).toArray(String[]::new)).block();
+      b.connections().commands().xack(s, t.workerGroup(), batch.stream().map(StreamMessage::getId).toArray(String[]::new)).block();
       b.retention(s).block();
       if (round == 0) {
         assertEquals(600, Streams.length(b, s), "within the cap, the observer holds trimming back");
@@ -202,7 +202,7 @@ class RetentionTest {
     String s = t.inboundStream();
     String g = t.workerGroup();
     publishUntilRefused(b, 300, new ArrayList<>());
-    b.redis().commands().xreadgroup(Consumer.from(g, "w"), XReadArgs.Builder.count(100), XReadArgs.StreamOffset.lastConsumed(s))
+    b.connections().commands().xreadgroup(Consumer.from(g, "w"), XReadArgs.Builder.count(100), XReadArgs.StreamOffset.lastConsumed(s))
         .collectList().block();
     Thread.sleep(50); // the oldest pending entry has an age
     StreamMonitor monitor = new StreamMonitor(b, t.streams());

@@ -413,7 +413,7 @@ class ConsumerEngineTest {
     });
     publish(b, 5, "c", 1);
     await().atMost(Duration.ofSeconds(10)).until(() -> handled.get() == 5);
-    b.redis().commands().xgroupDestroy(t.inboundStream(), t.workerGroup()).block();
+    b.connections().commands().xgroupDestroy(t.inboundStream(), t.workerGroup()).block();
     publish(b, 5, "c", 1);
     // recreated at 0: all 10 entries are read again, none skipped; the 5 this consumer had
     // already acknowledged are recognised as done and acknowledged again instead of re-handled

@@ -11,7 +11,7 @@ import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.models.stream.PendingMessage;
+import io.sgstreams.core.bus.PendingEntry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.config.Topology;
@@ -94,7 +94,7 @@ class OwnershipTest {
     return out;
   }
 
-  private List<PendingMessage> pendingOf(RedisEventBus b, String consumer) {
+  private List<io.sgstreams.core.bus.PendingEntry> pendingOf(RedisEventBus b, String consumer) {
     return b.pendingRange(t.inboundStream(), t.workerGroup(), consumer, "-", "+", 10_000).collectList().block();
   }
 
@@ -112,7 +112,7 @@ class OwnershipTest {
     RedisEventBus b = bus(c);
     b.ensureStreams(List.of()).block();
     List<String> ids = publish(b, 100, "c", 10);
-    b.redis().commands().xreadgroup(Consumer.from(t.workerGroup(), "worker-gone"), XReadArgs.Builder.count(100),
+    b.connections().commands().xreadgroup(Consumer.from(t.workerGroup(), "worker-gone"), XReadArgs.Builder.count(100),
         XReadArgs.StreamOffset.lastConsumed(t.inboundStream())).collectList().block();
     assertEquals(100, pendingOf(b, "worker-gone").size());
 
@@ -191,11 +191,11 @@ class OwnershipTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> started.get() == 1);
 
     // another consumer claims it (what its claimer does once this one stops renewing)
-    b.redis().commands().xclaim(t.inboundStream(), Consumer.from(t.workerGroup(), "worker-new"), 0, id).collectList().block();
+    b.connections().commands().xclaim(t.inboundStream(), Consumer.from(t.workerGroup(), "worker-new"), 0, id).collectList().block();
     await().atMost(Duration.ofSeconds(10)).until(() -> cancelled.get() == 1);
     gate.tryEmitEmpty();
 
-    List<PendingMessage> pending = b.redis().commands().xpending(t.inboundStream(), t.workerGroup(), Range.create("-", "+"), Limit.from(10))
+    List<io.lettuce.core.models.stream.PendingMessage> pending = b.connections().commands().xpending(t.inboundStream(), t.workerGroup(), Range.create("-", "+"), Limit.from(10))
         .collectList().block();
     assertEquals(1, pending.size());
     assertEquals("worker-new", pending.get(0).getConsumer(), "the renewal did not take it back");
@@ -215,11 +215,11 @@ class OwnershipTest {
     b.ensureStreams(List.of()).block();
     publish(b, 10, "c", 2);
     // 6 read by a consumer that dies; 4 by one that will restart under the same name
-    b.redis().commands().xreadgroup(Consumer.from(t.workerGroup(), "worker-dead"), XReadArgs.Builder.count(6),
+    b.connections().commands().xreadgroup(Consumer.from(t.workerGroup(), "worker-dead"), XReadArgs.Builder.count(6),
         XReadArgs.StreamOffset.lastConsumed(t.inboundStream())).collectList().block();
-    b.redis().commands().xreadgroup(Consumer.from(t.workerGroup(), "worker-back"), XReadArgs.Builder.count(4),
+    b.connections().commands().xreadgroup(Consumer.from(t.workerGroup(), "worker-back"), XReadArgs.Builder.count(4),
         XReadArgs.StreamOffset.lastConsumed(t.inboundStream())).collectList().block();
-    b.redis().commands().xtrim(t.inboundStream(), 0).block();
+    b.connections().commands().xtrim(t.inboundStream(), 0).block();
     assertEquals(0, Streams.length(b, t.inboundStream()));
 
     AtomicInteger handled = new AtomicInteger();
@@ -254,7 +254,7 @@ class OwnershipTest {
     RedisEventBus b = bus(c);
     b.ensureStreams(List.of()).block();
     publish(b, 1, "c", 1);
-    var cmd = b.redis().commands();
+    var cmd = b.connections().commands();
     cmd.xgroupCreateconsumer(t.inboundStream(), Consumer.from(t.workerGroup(), "worker-old-1")).block();
     cmd.xgroupCreateconsumer(t.inboundStream(), Consumer.from(t.workerGroup(), "worker-old-2")).block();
     cmd.xreadgroup(Consumer.from(t.workerGroup(), "worker-holding"), XReadArgs.Builder.count(1),
@@ -267,7 +267,7 @@ class OwnershipTest {
 
   private Set<String> consumers(RedisEventBus b) {
     Set<String> names = new HashSet<>();
-    for (Object o : b.redis().commands().xinfoConsumers(t.inboundStream(), t.workerGroup()).collectList().block()) {
+    for (Object o : b.connections().commands().xinfoConsumers(t.inboundStream(), t.workerGroup()).collectList().block()) {
       List<?> kv = (List<?>) o;
       for (int i = 0; i + 1 < kv.size(); i += 2) {
         if ("name".equals(text(kv.get(i)))) {

@@ -73,7 +73,7 @@ class QuickThroughputBench {
     } finally {
       routers.forEach(r -> r.shutdown().block(Duration.ofSeconds(10)));
       buses.forEach(RedisEventBus::close);
-      pub.redis().commands().del(t.inboundStream(), t.outboundStream("web")).block();
+      pub.connections().commands().del(t.inboundStream(), t.outboundStream("web")).block();
       pub.close();
     }
   }

@@ -11,11 +11,11 @@ public final class Streams {
   private Streams() {}
 
   public static List<StreamMessage<String, byte[]>> all(RedisEventBus bus, String stream) {
-    return bus.redis().commands().xrange(stream, Range.create("-", "+")).collectList().block();
+    return bus.connections().commands().xrange(stream, Range.create("-", "+")).collectList().block();
   }
 
   public static long length(RedisEventBus bus, String stream) {
-    return bus.redis().commands().xlen(stream).block();
+    return bus.connections().commands().xlen(stream).block();
   }
 
   public static long pending(RedisEventBus bus, String stream, String group) {
@@ -23,6 +23,6 @@ public final class Streams {
   }
 
   public static String add(RedisEventBus bus, String stream, Map<String, byte[]> fields) {
-    return bus.redis().commands().xadd(stream, fields).block();
+    return bus.connections().commands().xadd(stream, fields).block();
   }
 }

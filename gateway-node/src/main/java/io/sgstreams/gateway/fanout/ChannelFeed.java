@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.fanout;
 
+import io.sgstreams.core.bus.EntryIds;
 import io.sgstreams.core.config.Topology;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
@@ -42,7 +43,7 @@ public final class ChannelFeed {
       Flux<ChannelHistory.Item> live = sub.flux()
           .filter(e -> {
             String h = high.get();
-            return h == null || StreamIds.compare(e.streamId(), h) > 0;
+            return h == null || EntryIds.compare(e.streamId(), h) > 0;
           })
           .map(ChannelHistory.Missed::new);
       return missed.concatWith(live).doFinally(s -> sub.close());

@@ -1,10 +1,8 @@
 package io.sgstreams.gateway.fanout;
 
-import io.lettuce.core.Limit;
-import io.lettuce.core.Range;
-import io.lettuce.core.StreamMessage;
+import io.sgstreams.core.bus.EntryIds;
 import io.sgstreams.core.bus.RedisEventBus;
-import io.sgstreams.core.bus.StreamFields;
+import io.sgstreams.core.bus.StreamEntry;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,20 +37,20 @@ public final class ChannelHistory {
   /** Missed replies of {@code channel} after {@code lastEventId}, in stream order. */
   public Flux<Item> after(String stream, String platform, String channel, String lastEventId) {
     return firstId(stream).flatMapMany(first -> {
-      if (!first.isEmpty() && StreamIds.compare(lastEventId, first) < 0) {
+      if (!first.isEmpty() && EntryIds.compare(lastEventId, first) < 0) {
         return Flux.just(new Reset("last event id " + lastEventId + " is older than the oldest retained entry " + first));
       }
       AtomicLong scanned = new AtomicLong();
       return page(stream, lastEventId)
           .expand(batch -> batch.size() < PAGE || scanned.addAndGet(batch.size()) >= MAX_SCANNED
               ? Mono.empty()
-              : page(stream, batch.get(batch.size() - 1).getId()))
+              : page(stream, batch.get(batch.size() - 1).id()))
           .concatMapIterable(batch -> batch)
           .<Item>handle((m, out) -> {
             try {
-              OutboundEnvelope o = bus.codec().decode(m.getBody().get(StreamFields.DATA), OutboundEnvelope.class);
+              OutboundEnvelope o = bus.codec().decode(m.data(), OutboundEnvelope.class);
               if (platform.equals(o.platform()) && channel.equals(o.channelId())) {
-                out.next(new Missed(new ReplyEvent(stream, m.getId(), o)));
+                out.next(new Missed(new ReplyEvent(stream, m.id(), o)));
               }
             } catch (RuntimeException e) {
               // undecodable entries are nobody's reply; skip them
@@ -64,16 +62,11 @@ public final class ChannelHistory {
     });
   }
 
-  private Mono<List<StreamMessage<String, byte[]>>> page(String stream, String afterId) {
-    return bus.redis().commands()
-        .xrange(stream, Range.from(Range.Boundary.excluding(afterId), Range.Boundary.unbounded()), Limit.from(PAGE))
-        .collectList();
+  private Mono<List<StreamEntry>> page(String stream, String afterId) {
+    return bus.range(stream, afterId, PAGE);
   }
 
   private Mono<String> firstId(String stream) {
-    return bus.redis().commands().xrange(stream, Range.create("-", "+"), Limit.from(1))
-        .next()
-        .map(StreamMessage::getId)
-        .defaultIfEmpty("");
+    return bus.firstEntryId(stream).defaultIfEmpty("");
   }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sgstreams.gateway.fanout.ChannelFeed;
 import io.sgstreams.gateway.fanout.ChannelHistory;
 import io.sgstreams.gateway.fanout.SlowConsumerException;
-import io.sgstreams.gateway.fanout.StreamIds;
+import io.sgstreams.core.bus.EntryIds;
 import java.time.Duration;
 import java.util.List;
 import org.reactivestreams.Publisher;
@@ -85,7 +85,7 @@ public final class SseRoute {
     if (v == null || v.isBlank()) {
       return null;
     }
-    if (!StreamIds.valid(v)) {
+    if (!EntryIds.valid(v)) {
       throw ApiError.badRequest("invalid_last_event_id", "Last-Event-ID must be a stream entry id such as 1700000000000-0");
     }
     return v;

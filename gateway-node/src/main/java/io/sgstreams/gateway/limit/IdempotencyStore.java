@@ -2,9 +2,7 @@ package io.sgstreams.gateway.limit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.lettuce.core.SetArgs;
 import io.sgstreams.core.bus.RedisEventBus;
-import io.sgstreams.core.topology.StreamKeys;
 import io.sgstreams.gateway.auth.ApiKeyAuth;
 import io.sgstreams.gateway.http.ApiError;
 import io.sgstreams.gateway.http.Json;
@@ -25,12 +23,10 @@ public final class IdempotencyStore {
   private static final byte[] PENDING = "pending".getBytes(StandardCharsets.UTF_8);
 
   private final RedisEventBus bus;
-  private final String prefix;
   private final Duration ttl;
 
   public IdempotencyStore(RedisEventBus bus, Duration ttl) {
     this.bus = bus;
-    this.prefix = StreamKeys.child(bus.topology().inboundStream(), "idempotency");
     this.ttl = ttl;
   }
 
@@ -42,7 +38,7 @@ public final class IdempotencyStore {
     if (idempotencyKey.isEmpty() || idempotencyKey.length() > MAX_KEY_CHARS) {
       throw ApiError.badRequest("invalid_idempotency_key", "Idempotency-Key must have 1 to " + MAX_KEY_CHARS + " characters");
     }
-    return StreamKeys.child(prefix, caller + "-" + ApiKeyAuth.shortHash(idempotencyKey));
+    return bus.topology().idempotencyKey(caller, ApiKeyAuth.shortHash(idempotencyKey));
   }
 
   /**
@@ -50,9 +46,10 @@ public final class IdempotencyStore {
    * {@link #release}), the stored result for a finished one, or a 409 error while in progress.
    */
   public Mono<Optional<Stored>> begin(String key) {
-    return bus.redis().commands().set(key, PENDING, SetArgs.Builder.nx().ex(ttl.toSeconds()))
+    return bus.records().claim(key, PENDING, ttl)
+        .filter(claimed -> claimed)
         .map(ok -> Optional.<Stored>empty())
-        .switchIfEmpty(Mono.defer(() -> bus.redis().commands().get(key)
+        .switchIfEmpty(Mono.defer(() -> bus.records().get(key)
             .map(v -> {
               if (java.util.Arrays.equals(v, PENDING)) {
                 throw new ApiError(409, "request_in_progress", "a request with this Idempotency-Key is still in progress");
@@ -67,14 +64,12 @@ public final class IdempotencyStore {
   public Mono<Void> complete(String key, int status, JsonNode body) {
     ObjectNode n = Json.MAPPER.createObjectNode().put("status", status);
     n.set("body", body);
-    return bus.redis().commands()
-        .set(key, Json.write(n).getBytes(StandardCharsets.UTF_8), SetArgs.Builder.ex(ttl.toSeconds()))
-        .then();
+    return bus.records().put(key, Json.write(n).getBytes(StandardCharsets.UTF_8), ttl);
   }
 
   /** Forgets the claim (the first request failed on our side). */
   public Mono<Void> release(String key) {
-    return bus.redis().commands().del(key).then();
+    return bus.records().delete(key);
   }
 
   private static Stored decode(byte[] v) {

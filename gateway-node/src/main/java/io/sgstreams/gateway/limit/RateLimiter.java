@@ -1,26 +1,25 @@
 package io.sgstreams.gateway.limit;
 
 import io.sgstreams.core.bus.RedisEventBus;
-import io.sgstreams.core.topology.StreamKeys;
 import io.sgstreams.gateway.http.ApiError;
 import java.time.Clock;
 import reactor.core.publisher.Mono;
 
 /**
- * A fixed one-minute window per caller, shared by every gateway node through Redis: {@code INCR}
- * of {@code {inbound}:ratelimit:{caller}-{window}} and {@code EXPIRE} on the first hit (single
- * key commands). Over the limit → 429 with {@code Retry-After} = seconds to the next window.
+ * A fixed one-minute window per caller, shared by every gateway node through Redis: core's
+ * window counter on {@code {inbound}:ratelimit:{caller}-{window}} (increment and expiry in one
+ * single-key script). Over the limit → 429 with {@code Retry-After} = seconds to the next window.
  */
 public final class RateLimiter {
+  /** A window's counter outlives the minute a little, so a late increment never starts a fresh one. */
+  private static final java.time.Duration WINDOW_TTL = java.time.Duration.ofSeconds(61);
   private final RedisEventBus bus;
   private final int perMinute;
-  private final String prefix;
   private final Clock clock;
 
   public RateLimiter(RedisEventBus bus, int perMinute, Clock clock) {
     this.bus = bus;
     this.perMinute = perMinute;
-    this.prefix = StreamKeys.child(bus.topology().inboundStream(), "ratelimit");
     this.clock = clock;
   }
 
@@ -33,10 +32,8 @@ public final class RateLimiter {
       long now = clock.millis();
       long window = now / 60_000;
       long retryAfter = Math.max(1, (window + 1) * 60 - now / 1000);
-      String key = StreamKeys.child(prefix, caller + "-" + window);
-      return bus.redis().commands().incr(key)
-          .flatMap(n -> (n == 1 ? bus.redis().commands().expire(key, 61).then() : Mono.<Void>empty())
-              .then(n > perMinute ? Mono.<Void>error(new RateLimited(perMinute, retryAfter)) : Mono.<Void>empty()));
+      return bus.counters().increment(bus.topology().rateLimitKey(caller, window), WINDOW_TTL)
+          .flatMap(n -> n > perMinute ? Mono.<Void>error(new RateLimited(perMinute, retryAfter)) : Mono.<Void>empty());
     });
   }
 

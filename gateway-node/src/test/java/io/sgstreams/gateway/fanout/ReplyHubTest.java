@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.fanout;
 
+import io.sgstreams.core.bus.EntryIds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,6 +59,6 @@ class ReplyHubTest {
         .verify(Duration.ofSeconds(5));
     // unregistered: later replies go nowhere and do not fail
     hub.dispatch(reply(InboundEnvelope.create("web", "busy", "u", "late"), "late"));
-    assertTrue(StreamIds.compare("10-1", "9-5") > 0 && StreamIds.compare("5-2", "5-10") < 0);
+    assertTrue(EntryIds.compare("10-1", "9-5") > 0 && EntryIds.compare("5-2", "5-10") < 0);
   }
 }

@@ -49,7 +49,7 @@ final class FuzzGateways implements AutoCloseable {
 
   /** XLEN of the inbound stream: how many messages the gateways have published so far. */
   long published() {
-    return probe.redis().commands().xlen(config.topology().inboundStream()).block(Duration.ofSeconds(10));
+    return probe.connections().commands().xlen(config.topology().inboundStream()).block(Duration.ofSeconds(10));
   }
 
   HttpResponse<byte[]> send(GatewayNode node, String method, String pathAndQuery, byte[] body,

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lettuce.core.models.stream.PendingMessage;
+import io.sgstreams.core.bus.PendingEntry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.testing.Streams;
@@ -71,7 +71,7 @@ class CleanShutdownTest {
     await("work under way").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
         .until(() -> Streams.length(bus, rig.outboundStream()) >= 2 * CONCURRENCY);
     // SIGTERM while the worker holds entries (read, not yet acknowledged: in flight)
-    List<PendingMessage> heldAtSigterm = await("entries in flight").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+    List<PendingEntry> heldAtSigterm = await("entries in flight").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
         .until(() -> pending(bus, rig, consumer), l -> !l.isEmpty());
     Set<String> answeredAtSigterm = ProcessRig.outboundCounts(bus, rig.outboundStream()).keySet();
     long t0 = System.nanoTime();
@@ -84,7 +84,7 @@ class CleanShutdownTest {
     Map<String, Integer> answered = ProcessRig.outboundCounts(bus, rig.outboundStream());
     Set<String> drained = new HashSet<>(answered.keySet());
     drained.removeAll(answeredAtSigterm);
-    List<PendingMessage> left = pending(bus, rig, consumer);
+    List<PendingEntry> left = pending(bus, rig, consumer);
     long groupPending = Streams.pending(bus, rig.inboundStream(), rig.workerGroup());
     Set<String> heldIds = ids(heldAtSigterm, envelopeByEntry);
     System.out.printf("CleanShutdownTest: exit %d after %d ms; %d entries held at SIGTERM, %d answered before it, %d answered while"
@@ -131,12 +131,12 @@ class CleanShutdownTest {
     assertTrue(second.isAlive());
   }
 
-  private static List<PendingMessage> pending(RedisEventBus bus, ProcessRig rig, String consumer) {
+  private static List<PendingEntry> pending(RedisEventBus bus, ProcessRig rig, String consumer) {
     return bus.pendingRange(rig.inboundStream(), rig.workerGroup(), consumer, "-", "+", 10_000).collectList().block(Duration.ofSeconds(10));
   }
 
-  private static Set<String> ids(List<PendingMessage> entries, Map<String, String> envelopeByEntry) {
-    return entries.stream().map(p -> envelopeByEntry.get(p.getId())).collect(Collectors.toSet());
+  private static Set<String> ids(List<PendingEntry> entries, Map<String, String> envelopeByEntry) {
+    return entries.stream().map(p -> envelopeByEntry.get(p.id())).collect(Collectors.toSet());
   }
 
   private static Set<String> intersection(Set<String> a, Set<String> b) {

@@ -110,7 +110,7 @@ class IdleSurvivorReclaimTest {
   /** XREADGROUP GROUP group worker-gone COUNT 100 STREAMS stream > */
   @SuppressWarnings("unchecked") // varargs of a generic StreamOffset
   private static List<StreamMessage<String, byte[]>> readAsGone(RedisEventBus bus, String stream, String group) {
-    return bus.redis().commands()
+    return bus.connections().commands()
         .xreadgroup(Consumer.from(group, GONE), XReadArgs.Builder.count(ORPHANS), XReadArgs.StreamOffset.lastConsumed(stream))
         .collectList().block(Duration.ofSeconds(10));
   }

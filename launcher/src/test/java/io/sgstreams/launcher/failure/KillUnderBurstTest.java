@@ -4,7 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lettuce.core.models.stream.PendingMessage;
+import io.sgstreams.core.bus.PendingEntry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.testing.Streams;
@@ -88,7 +88,7 @@ class KillUnderBurstTest {
       assertEquals(null, publishError.get(), "publishing failed");
       victim.kill();
       long killedAt = System.nanoTime();
-      List<PendingMessage> orphaned = bus.pendingRange(rig.inboundStream(), rig.workerGroup(), VICTIM, "-", "+", 100_000)
+      List<PendingEntry> orphaned = bus.pendingRange(rig.inboundStream(), rig.workerGroup(), VICTIM, "-", "+", 100_000)
           .collectList().block(Duration.ofSeconds(10));
       System.out.printf("KillUnderBurstTest: killed %s at %d answered (%d published); it left %d entries pending%n",
           VICTIM, client.answered(), sent.size(), orphaned.size());
@@ -131,7 +131,7 @@ class KillUnderBurstTest {
       assertEquals(List.of(), notOnce, "requests not delivered exactly once to the SSE client (first 20)");
       assertEquals(MESSAGES, client.answered(), "replies to unknown requests");
       assertEquals(List.of(), client.problems(), "SSE errors");
-      List<String> orphansUnanswered = orphaned.stream().map(p -> envelopeByEntry.get(p.getId()))
+      List<String> orphansUnanswered = orphaned.stream().map(p -> envelopeByEntry.get(p.id()))
           .filter(id -> id == null || !atLeastOnce.containsKey(id)).toList();
       assertEquals(List.of(), orphansUnanswered, "orphaned entries without a reply");
       assertTrue(survivor.isAlive(), "the survivor is still running");

@@ -4,7 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lettuce.core.models.stream.PendingMessage;
+import io.sgstreams.core.bus.PendingEntry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.testing.Streams;
@@ -90,7 +90,7 @@ class WorkerKilledTest {
 
       victim.kill();
       long killedAt = System.nanoTime();
-      List<PendingMessage> orphaned = bus.pendingRange(rig.inboundStream(), rig.workerGroup(), "worker-w1", "-", "+", 100_000)
+      List<PendingEntry> orphaned = bus.pendingRange(rig.inboundStream(), rig.workerGroup(), "worker-w1", "-", "+", 100_000)
           .collectList().block(Duration.ofSeconds(10));
       System.out.printf("WorkerKilledTest: killed worker-w1 at %d answered; it left %d entries pending%n",
           client.answered(), orphaned.size());
@@ -135,9 +135,9 @@ class WorkerKilledTest {
 
       // the orphaned entries were answered (by w2 or w3: the content is the handling node's id)
       List<String> orphanIds = new ArrayList<>();
-      for (PendingMessage p : orphaned) {
-        String id = envelopeByEntry.get(p.getId());
-        assertTrue(id != null, "pending entry " + p.getId() + " is one of ours");
+      for (PendingEntry p : orphaned) {
+        String id = envelopeByEntry.get(p.id());
+        assertTrue(id != null, "pending entry " + p.id() + " is one of ours");
         orphanIds.add(id);
       }
       List<String> unanswered = orphanIds.stream().filter(id -> !atLeastOnce.containsKey(id)).toList();

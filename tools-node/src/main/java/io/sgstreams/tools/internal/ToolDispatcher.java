@@ -1,6 +1,5 @@
 package io.sgstreams.tools.internal;
 
-import io.lettuce.core.ExpireArgs;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.consume.Delivery;
 import io.sgstreams.core.consume.Handler;
@@ -152,7 +151,7 @@ public final class ToolDispatcher implements Handler {
    * published, so a failure here is only logged (a retry would duplicate the reply).
    */
   private Mono<Void> expireIfOrphan(String replyTo) {
-    return bus.redis().commands().pexpire(replyTo, replyStreamTtl.toMillis(), ExpireArgs.Builder.nx())
+    return bus.expireIfUnset(replyTo, replyStreamTtl)
         .onErrorResume(e -> {
           log.warn("could not set the expiry of reply stream {}: {}", replyTo, e.toString());
           return Mono.empty();

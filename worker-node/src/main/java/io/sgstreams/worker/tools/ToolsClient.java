@@ -197,7 +197,7 @@ public final class ToolsClient {
   }
 
   private Mono<Void> expire() {
-    return bus.redis().commands().pexpire(replyStream, ttl.toMillis()).then();
+    return bus.expire(replyStream, ttl).then();
   }
 
   /** Completes the waiting call, or counts the reply as late; then acknowledges it. */

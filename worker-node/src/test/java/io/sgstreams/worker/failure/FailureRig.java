@@ -61,7 +61,7 @@ final class FailureRig implements AutoCloseable {
   }
 
   long length(String stream) {
-    return probe.redis().commands().xlen(stream).block(CMD);
+    return probe.connections().commands().xlen(stream).block(CMD);
   }
 
   long pending() {
@@ -73,7 +73,7 @@ final class FailureRig implements AutoCloseable {
     List<StreamMessage<String, byte[]>> out = new ArrayList<>();
     String from = "-";
     while (true) {
-      List<StreamMessage<String, byte[]>> batch = probe.redis().commands()
+      List<StreamMessage<String, byte[]>> batch = probe.connections().commands()
           .xrange(stream, Range.create(from, "+"), Limit.from(page)).collectList().block(CMD);
       out.addAll(batch);
       if (batch.size() < page) {

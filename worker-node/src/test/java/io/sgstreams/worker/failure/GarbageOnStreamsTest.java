@@ -73,7 +73,7 @@ class GarbageOnStreamsTest {
       Map<String, Entry> byStreamId = new ConcurrentHashMap<>();
       long t0 = System.nanoTime();
       Flux.fromIterable(entries)
-          .flatMap(e -> rig.probe.redis().commands().xadd(rig.inbound(), e.fields()).doOnNext(id -> byStreamId.put(id, e)), 32)
+          .flatMap(e -> rig.probe.connections().commands().xadd(rig.inbound(), e.fields()).doOnNext(id -> byStreamId.put(id, e)), 32)
           .then().block(WITHIN);
       assertEquals(entries.size(), byStreamId.size());
       Set<String> validIds = entries.stream().filter(e -> e.kind() == null).map(e -> e.valid().id()).collect(Collectors.toSet());

@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.metrics.StreamMetrics;
-import io.sgstreams.core.redis.RedisScript;
+import io.sgstreams.core.redis.internal.RedisScript;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +103,7 @@ class SelfClaimDuplicateTest {
       // has not emitted yet; the reader then skips it. Reported, not asserted.)
 
       // 2. the guarded event, for sure: acknowledged entries back in this consumer's pending list
-      List<Object> back = REDELIVER.<List<Object>>run(rig.probe.redis(), new String[] {rig.inbound()},
+      List<Object> back = REDELIVER.<List<Object>>run(rig.probe.connections(), new String[] {rig.inbound()},
           RedisScript.arg(rig.group()), RedisScript.arg(consumer), RedisScript.arg(REDELIVERED)).block(FailureRig.CMD);
       long length = rig.length(rig.inbound());
       assertEquals(Math.min(REDELIVERED, length), back.size(), "acknowledged entries put back into " + consumer

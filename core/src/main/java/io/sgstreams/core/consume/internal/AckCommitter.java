@@ -1,6 +1,6 @@
 package io.sgstreams.core.consume.internal;
 
-import io.sgstreams.core.redis.RedisErrors;
+import io.sgstreams.core.redis.internal.RedisErrors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -8,9 +8,9 @@ import io.lettuce.core.output.NestedMultiOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.sgstreams.core.consume.ReceiverOptions;
-import io.sgstreams.core.redis.RedisErrors;
-import io.sgstreams.core.redis.RedisScript;
-import io.sgstreams.core.redis.RedisStreams;
+import io.sgstreams.core.redis.internal.RedisErrors;
+import io.sgstreams.core.redis.internal.RedisScript;
+import io.sgstreams.core.redis.internal.RedisStreams;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,7 +63,7 @@ final class Claimer {
     }
     XPendingArgs<String> probe = new XPendingArgs<String>().group(options.group())
         .range(Range.create("-", "+")).limit(Limit.from(1)).idle(options.claimMinIdle());
-    rx.bus().redis().commands().xpending(stream, probe).hasElements()
+    rx.bus().connections().commands().xpending(stream, probe).hasElements()
         .subscribe(any -> {
           if (any && !rx.stopping()) {
             cursor = "0-0";
@@ -176,7 +176,7 @@ final class Claimer {
         .add(cursor)
         .add("COUNT")
         .add(count);
-    return Mono.fromCompletionStage(() -> rx.bus().redis().async()
+    return Mono.fromCompletionStage(() -> rx.bus().connections().async()
             .dispatch(CommandType.XAUTOCLAIM, new NestedMultiOutput<>(RedisStreams.CODEC), args))
         .map(this::parse);
   }

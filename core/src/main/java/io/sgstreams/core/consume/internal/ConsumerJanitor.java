@@ -2,7 +2,7 @@ package io.sgstreams.core.consume.internal;
 
 import io.lettuce.core.ScriptOutputType;
 import io.sgstreams.core.consume.ReceiverOptions;
-import io.sgstreams.core.redis.RedisScript;
+import io.sgstreams.core.redis.internal.RedisScript;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -47,7 +47,7 @@ final class ConsumerJanitor {
   }
 
   void tick() {
-    REMOVE_IDLE.<List<Object>>run(rx.bus().redis(), new String[] {stream},
+    REMOVE_IDLE.<List<Object>>run(rx.bus().connections(), new String[] {stream},
             RedisScript.arg(options.group()),
             RedisScript.arg(options.removeIdleConsumersAfter().toMillis()),
             RedisScript.arg(options.consumer()))

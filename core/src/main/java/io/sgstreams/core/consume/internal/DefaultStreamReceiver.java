@@ -1,7 +1,7 @@
 package io.sgstreams.core.consume.internal;
 
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.models.stream.PendingMessage;
+import io.sgstreams.core.bus.PendingEntry;
 import io.micrometer.core.instrument.Gauge;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.consume.DeadLetters;
@@ -64,7 +64,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     this.budget = new Budget(options.maxInFlight());
     this.held = new HeldEntries(options.streams());
     this.recentlyAcked = new RecentIds(Math.max(1024, options.maxInFlight() * 8));
-    var async = bus.redis().async();
+    var async = bus.connections().async();
     for (String s : options.streams()) {
       ackers.put(s, new AckCommitter((st, g, ids) -> async.xack(st, g, ids), s, options.group(), options.ackBatch(),
           metrics::acked));
@@ -311,7 +311,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     String first = msgs.get(0).getId();
     String last = msgs.get(msgs.size() - 1).getId();
     return bus.pendingRange(stream, options.group(), options.consumer(), first, last, msgs.size() + (long) options.maxInFlight())
-        .collectMap(PendingMessage::getId, PendingMessage::getRedeliveryCount)
+        .collectMap(PendingEntry::id, PendingEntry::deliveries)
         .map(counts -> {
           List<Entry> out = new ArrayList<>(msgs.size());
           for (StreamMessage<String, byte[]> m : msgs) {

@@ -6,7 +6,7 @@ import io.lettuce.core.UnblockType;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.sgstreams.core.consume.ReceiverOptions;
-import io.sgstreams.core.redis.RedisErrors;
+import io.sgstreams.core.redis.internal.RedisErrors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +72,7 @@ final class GroupReader {
     if (c != null && c.isOpen()) {
       return Mono.just(c);
     }
-    return rx.bus().redis().dedicated(options.readBlock())
+    return rx.bus().connections().dedicated(options.readBlock())
         .flatMap(nc -> nc.reactive().clientId().doOnNext(id -> clientId = id).thenReturn(nc)
             .doOnError(e -> nc.closeAsync()))
         .doOnNext(nc -> conn = nc);
@@ -166,7 +166,7 @@ final class GroupReader {
   void unblock() {
     Long id = clientId;
     if (blocking && id != null) {
-      rx.bus().redis().commands().clientUnblock(id, UnblockType.TIMEOUT).subscribe(v -> {}, e -> {});
+      rx.bus().connections().commands().clientUnblock(id, UnblockType.TIMEOUT).subscribe(v -> {}, e -> {});
     }
   }
 

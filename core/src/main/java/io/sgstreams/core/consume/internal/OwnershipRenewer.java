@@ -2,7 +2,7 @@ package io.sgstreams.core.consume.internal;
 
 import io.lettuce.core.ScriptOutputType;
 import io.sgstreams.core.consume.ReceiverOptions;
-import io.sgstreams.core.redis.RedisScript;
+import io.sgstreams.core.redis.internal.RedisScript;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -74,7 +74,7 @@ final class OwnershipRenewer {
           for (int i = 0; i < batch.size(); i++) {
             args[i + 2] = RedisScript.arg(batch.get(i));
           }
-          return RENEW.<List<Object>>run(rx.bus().redis(), keys, args)
+          return RENEW.<List<Object>>run(rx.bus().connections(), keys, args)
               .map(renewed -> {
                 Set<String> mine = new HashSet<>();
                 renewed.forEach(o -> mine.add(RedisScript.text(o)));

@@ -1,4 +1,4 @@
-package io.sgstreams.core.redis;
+package io.sgstreams.core.redis.internal;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;

@@ -1,4 +1,4 @@
-package io.sgstreams.core.redis;
+package io.sgstreams.core.redis.internal;
 
 import io.lettuce.core.ScriptOutputType;
 import java.nio.charset.StandardCharsets;
