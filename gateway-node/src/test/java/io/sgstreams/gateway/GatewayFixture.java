@@ -101,7 +101,7 @@ final class GatewayFixture implements AutoCloseable {
   }
 
   static JsonNode json(HttpResponse<String> r) throws Exception {
-    return Json.MAPPER.readTree(r.body());
+    return Json.readTree(r.body());
   }
 
   static String message(String channel, String content) {

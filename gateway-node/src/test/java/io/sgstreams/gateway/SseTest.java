@@ -74,7 +74,7 @@ class SseTest {
   private static List<String> contents(List<SseClient.Event> events) {
     return events.stream().map(e -> {
       try {
-        JsonNode n = Json.MAPPER.readTree(e.data());
+        JsonNode n = Json.readTree(e.data());
         assertEquals(e.id(), n.get("stream_id").asText());
         return n.get("content").asText();
       } catch (Exception x) {

@@ -35,7 +35,7 @@ class WebSocketTest {
       partial.append(data);
       if (last) {
         try {
-          frames.add(Json.MAPPER.readTree(partial.toString()));
+          frames.add(Json.readTree(partial.toString()));
         } catch (Exception e) {
           throw new AssertionError(e);
         }

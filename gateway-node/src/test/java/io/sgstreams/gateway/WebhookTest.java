@@ -39,7 +39,7 @@ class WebhookTest {
     hook.createContext("/hook", ex -> {
       hits.incrementAndGet();
       byte[] body = ex.getRequestBody().readAllBytes();
-      received.add(Json.MAPPER.readTree(body));
+      received.add(Json.readTree(body));
       keys.add(ex.getRequestHeaders().getFirst("X-SG-Message-Key"));
       ex.sendResponseHeaders(status, -1);
       ex.close();

@@ -61,6 +61,16 @@ public interface Delivery {
   /** Whether one of the settling calls was made. */
   boolean settled();
 
+  /**
+   * Publishes {@code reply} now, while the handler still runs (a streamed partial answer, a progress
+   * event): publishes go out in call order, and the Router acknowledges the entry only after all of
+   * them and the handler's final replies are written. Fails once the delivery is lost or settled.
+   * Available on the deliveries a {@link Router} hands to its handlers.
+   */
+  default Mono<String> emit(Reply reply) {
+    return Mono.error(new UnsupportedOperationException("emit is available on deliveries handed out by a Router"));
+  }
+
   /** True once another consumer has taken this entry over: its result must not be published. */
   default boolean lost() {
     return false;

@@ -2,6 +2,7 @@ package io.sgstreams.core.consume;
 
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.consume.internal.KeyedSerializer;
+import io.sgstreams.core.consume.middleware.Middlewares;
 import io.sgstreams.core.envelope.Envelope;
 import io.sgstreams.core.metrics.StreamMetrics;
 import java.time.Duration;
@@ -53,17 +54,36 @@ public final class Router {
   private volatile boolean done;
 
 
-  private Router(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler, List<Middleware> chain) {
+  private Router(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler,
+      List<Middleware> defaults, List<Middleware> chain) {
     this.receiver = receiver;
     this.publisher = publisher;
-    this.handler = Middleware.chain(handler, chain);
+    List<Middleware> all = new java.util.ArrayList<>(defaults);
+    all.addAll(chain);
+    this.handler = Middleware.chain(handler, all);
     this.options = receiver.options();
     this.metrics = metrics;
   }
 
+  /**
+   * A Router with the default middlewares ({@link Middlewares#defaults}: metrics, undecodable
+   * entries and the delivery limit dead-lettered, permanent and last-delivery failures
+   * dead-lettered) outermost, then {@code chain}, then {@code handler}.
+   */
   public static Router create(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler,
       List<Middleware> chain) {
-    return new Router(receiver, publisher, metrics, handler, List.copyOf(chain));
+    return new Router(receiver, publisher, metrics, handler,
+        Middlewares.defaults(receiver.options().maxDeliveries(), metrics), List.copyOf(chain));
+  }
+
+  /**
+   * A Router with exactly {@code chain} around {@code handler}: no default middleware (reorder or
+   * replace them with {@link Middlewares}). Without a dead-letter middleware, every failure is
+   * retried through redelivery, and undecodable entries reach the handler.
+   */
+  public static Router createWithoutDefaults(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics,
+      Handler handler, List<Middleware> chain) {
+    return new Router(receiver, publisher, metrics, handler, List.of(), List.copyOf(chain));
   }
 
   public static Router create(StreamReceiver receiver, RedisEventBus bus, Handler handler, List<Middleware> chain) {
@@ -223,19 +243,13 @@ public final class Router {
     return new OrderKey(e.platform(), e.channelId());
   }
 
-  private Mono<Void> process(Delivery d) {
-    if (d.decodeError().isPresent()) {
-      metrics.failed(d.stream(), d.group());
-      return settle(d.deadLetter(d.decodeError().get()), d);
-    }
-    if (d.deliveryCount() > options.maxDeliveries()) {
-      metrics.failed(d.stream(), d.group());
-      return settle(d.deadLetter(new DeliveryLimitExceeded(d.id(), d.deliveryCount(), options.maxDeliveries())), d);
-    }
-    long start = System.nanoTime();
+  private Mono<Void> process(Delivery delivery) {
+    RoutedDelivery d = new RoutedDelivery(delivery, publisher);
     return Mono.defer(() -> handler.handle(d))
         .takeUntilOther(d.whenLost())
-        .flatMap(result -> d.lost() ? Mono.<Void>empty() : publishReplies(result))
+        // what the handler emitted while it ran is written before its final replies
+        .flatMap(result -> d.emitted().then(Mono.defer(() -> d.lost() || d.settled() ? Mono.<Void>empty() : publishReplies(result))))
+        .then(Mono.defer(d::emitted))
         .then(Mono.fromCallable(() -> !d.lost()))
         .onErrorResume(e -> d.lost() ? Mono.just(false) : onFailure(d, e).then(Mono.just(false)))
         .flatMap(ok -> {
@@ -247,16 +261,14 @@ public final class Router {
             }
             return Mono.empty();
           }
-          metrics.handlerLatency(d.stream(), d.group(), System.nanoTime() - start);
-          metrics.endToEnd(d.stream(), d.group(), d.envelope().enqueuedAt());
-          return settle(d.ack(), d);
+          return settle(d.ack(), d); // a middleware that dead-lettered it settled it already: ack() returns that
         });
   }
 
+  /** A failure no middleware settled: the entry stays pending and is claimed again once idle. */
   private Mono<Void> onFailure(Delivery d, Throwable e) {
-    metrics.failed(d.stream(), d.group());
-    if (e instanceof PermanentFailure || d.deliveryCount() >= options.maxDeliveries()) {
-      return settle(d.deadLetter(e), d);
+    if (d.settled()) {
+      return Mono.empty();
     }
     log.warn("handler failed for {} on {} (delivery {} of {}); it stays pending and is retried after {}: {}",
         d.id(), d.stream(), d.deliveryCount(), options.maxDeliveries(), options.claimMinIdle(), e.toString());

@@ -1,9 +1,10 @@
 package io.sgstreams.core.ops;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sgstreams.core.json.Json;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRoutes;
 
@@ -20,7 +21,7 @@ public final class OpsRoutes {
     return r -> r
         .get("/health", (req, res) -> res.status(HttpResponseStatus.OK)
             .header("Content-Type", "application/json")
-            .sendString(Mono.just("{\"status\":\"ok\"}")))
+            .sendString(Mono.fromCallable(() -> Json.write(Json.object().put("status", "ok")))))
         .get("/ready", (req, res) -> readiness.check().flatMap(rep -> res
             .status(rep.ready() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE)
             .header("Content-Type", "application/json")
@@ -32,13 +33,9 @@ public final class OpsRoutes {
   }
 
   static String json(Readiness.Report rep) {
-    String checks = rep.checks().entrySet().stream()
-        .map(e -> "\"" + escape(e.getKey()) + "\":" + (e.getValue() ? "true" : "false"))
-        .collect(Collectors.joining(","));
-    return "{\"status\":\"" + (rep.ready() ? "ready" : "not_ready") + "\",\"checks\":{" + checks + "}}";
-  }
-
-  private static String escape(String s) {
-    return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    ObjectNode n = Json.object().put("status", rep.ready() ? "ready" : "not_ready");
+    ObjectNode checks = n.putObject("checks");
+    rep.checks().forEach(checks::put);
+    return Json.write(n);
   }
 }

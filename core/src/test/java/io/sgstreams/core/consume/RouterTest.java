@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sgstreams.core.bus.BacklogFullException;
 import io.sgstreams.core.config.ConsumerSettings;
+import io.sgstreams.core.consume.middleware.Middlewares;
 import io.sgstreams.core.envelope.Envelope;
 import io.sgstreams.core.envelope.EnvelopeException;
 import io.sgstreams.core.envelope.InboundEnvelope;
@@ -201,6 +202,84 @@ class RouterTest {
     gate.tryEmitEmpty();
     StepVerifier.create(stopping).verifyComplete();
     assertEquals("ack", d.outcome.get());
+  }
+
+  @Test
+  void whatAHandlerEmitsWhileItRunsIsWrittenInOrderBeforeItsResultAndTheAck() {
+    List<Sinks.One<String>> writes = new CopyOnWriteArrayList<>();
+    publisher = r -> {
+      Sinks.One<String> w = Sinks.one();
+      writes.add(w);
+      published.add(r);
+      return w.asMono();
+    };
+    Sinks.Empty<Void> more = Sinks.empty();
+    router(d -> {
+      InboundEnvelope in = (InboundEnvelope) d.envelope();
+      d.emit(Reply.outbound(OutboundEnvelope.replyTo(in, "delta", "Hel"))); // result ignored: still awaited
+      return d.emit(Reply.outbound(OutboundEnvelope.replyTo(in, "delta", "lo")))
+          .then(more.asMono())
+          .thenReturn(HandlerResult.of(Reply.outbound(OutboundEnvelope.replyTo(in, "message", "Hello"))));
+    });
+    FakeDelivery d = delivery("1-0", "c", 1);
+    receiver.emit(d);
+    assertEquals(2, writes.size(), "both deltas went out at once, while the handler runs");
+    writes.get(1).tryEmitValue("6-0");
+    more.tryEmitEmpty(); // the handler finishes; the first delta is still unwritten
+    assertEquals(2, writes.size(), "the final reply waits for everything emitted before it");
+    assertNull(d.outcome.get());
+    writes.get(0).tryEmitValue("5-0");
+    assertEquals(3, writes.size());
+    assertEquals("Hello", ((OutboundEnvelope) published.get(2).envelope()).content());
+    assertNull(d.outcome.get(), "not acknowledged before the final reply is written");
+    writes.get(2).tryEmitValue("7-0");
+    assertEquals("ack", d.outcome.get());
+  }
+
+  @Test
+  void aFailedEmitLeavesTheEntryPendingAndALostDeliveryEmitsNothing() {
+    publisher = r -> Mono.error(new BacklogFullException("out", "g", 1000, 1000, Duration.ofSeconds(1)));
+    router(d -> {
+      d.emit(Reply.outbound(OutboundEnvelope.replyTo((InboundEnvelope) d.envelope(), "delta", "x")));
+      return Mono.just(HandlerResult.none());
+    });
+    FakeDelivery d = delivery("1-0", "c", 1);
+    receiver.emit(d);
+    assertEquals("release", d.outcome.get());
+
+    List<Throwable> refused = new CopyOnWriteArrayList<>();
+    Router.create(receiver2(), r -> Mono.just("1-0"), metrics, x -> {
+      x.whenLost().subscribe(lost -> x.emit(Reply.outbound(OutboundEnvelope.replyTo((InboundEnvelope) x.envelope(), "delta", "late")))
+          .subscribe(id -> {}, refused::add));
+      return Mono.never();
+    }, List.of()).start();
+    FakeDelivery lost = delivery("2-0", "c", 1);
+    receiver2.emit(lost);
+    lost.loseOwnership();
+    assertEquals(1, refused.size(), "nothing is published for an entry another consumer owns");
+  }
+
+  @Test
+  void withoutTheDefaultMiddlewaresNothingIsDeadLetteredAndTheChainIsTheCallers() {
+    List<String> calls = new CopyOnWriteArrayList<>();
+    Middleware tag = next -> d -> {
+      calls.add("outer " + d.id());
+      return next.handle(d);
+    };
+    Router.createWithoutDefaults(receiver, r -> Mono.just("1-0"), metrics, d -> Mono.error(new PermanentFailure("no")),
+        List.of(tag)).start();
+    FakeDelivery d = delivery("1-0", "c", 3);
+    receiver.emit(d);
+    assertEquals(List.of("outer 1-0"), calls);
+    assertEquals("release", d.outcome.get(), "no dead-letter middleware: redelivered instead");
+
+    // the defaults, reordered by hand, behave as the built-in chain
+    Router.createWithoutDefaults(receiver2(), r -> Mono.just("1-0"), metrics, x -> Mono.error(new PermanentFailure("no")),
+        List.of(Middlewares.deadLetterOnFailure(3, e -> e instanceof PermanentFailure), Middlewares.metrics(metrics))).start();
+    FakeDelivery e = delivery("2-0", "c", 1);
+    receiver2.emit(e);
+    assertEquals("deadLetter", e.outcome.get());
+    assertEquals(1.0, metrics.registry().get("sg.messages.failed").counter().count());
   }
 
   /** A receiver whose deliveries the test pushes; demand is honoured by buffering. */

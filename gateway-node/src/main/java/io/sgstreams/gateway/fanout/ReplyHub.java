@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.fanout;
 
+import io.sgstreams.core.util.RecentSet;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,7 +33,7 @@ public final class ReplyHub {
   /** How long duplicate suppression remembers a reply when none is configured. */
   public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(6);
 
-  private final RecentKeys recent;
+  private final RecentSet<String> recent;
   private final AtomicInteger waiting = new AtomicInteger();
   private final int maxWaiting;
   private final Counter toWaiters;
@@ -49,9 +50,9 @@ public final class ReplyHub {
    */
   public ReplyHub(MeterRegistry registry, int maxWaiting, Duration dedupWindow, int maxDedupKeys) {
     this.maxWaiting = maxWaiting;
-    this.recent = new RecentKeys(dedupWindow, maxDedupKeys);
-    Gauge.builder("sg.gateway.dedup.keys", recent, RecentKeys::size).register(registry);
-    Gauge.builder("sg.gateway.dedup.evicted.early", recent, RecentKeys::evictedEarly).register(registry);
+    this.recent = RecentSet.within(dedupWindow, maxDedupKeys);
+    Gauge.builder("sg.gateway.dedup.keys", recent, RecentSet::size).register(registry);
+    Gauge.builder("sg.gateway.dedup.evicted.early", recent, RecentSet::evictedEarly).register(registry);
     this.toWaiters = Counter.builder("sg.gateway.replies.fanned.out").tag("target", "waiting_request").register(registry);
     this.toSubscribers = Counter.builder("sg.gateway.replies.fanned.out").tag("target", "subscriber").register(registry);
     this.duplicates = Counter.builder("sg.gateway.replies.duplicate").register(registry);
@@ -61,7 +62,7 @@ public final class ReplyHub {
   /** Called by the tail readers for every outbound entry, in stream order. */
   public void dispatch(ReplyEvent e) {
     OutboundEnvelope o = e.reply();
-    if (!recent.firstTime(o.inReplyTo() + '\u0000' + o.messageKey())) {
+    if (!recent.add(o.inReplyTo() + '\u0000' + o.messageKey())) {
       duplicates.increment();
       return;
     }
@@ -107,7 +108,9 @@ public final class ReplyHub {
     public Mono<Optional<ReplyEvent>> reply(Duration timeout) {
       return sink.asMono().map(Optional::of)
           .timeout(timeout, Mono.just(Optional.empty()))
-          .doFinally(s -> cancel());
+          // before the outcome goes downstream (doFinally would run after the response is written)
+          .doOnTerminate(this::cancel)
+          .doOnCancel(this::cancel);
     }
 
     public void cancel() {

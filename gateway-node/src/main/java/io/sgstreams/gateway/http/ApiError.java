@@ -31,7 +31,7 @@ public class ApiError extends RuntimeException {
 
   /** The JSON body. */
   public ObjectNode body() {
-    ObjectNode root = Json.MAPPER.createObjectNode();
+    ObjectNode root = Json.object();
     root.putObject("error").put("code", code).put("message", getMessage());
     return root;
   }

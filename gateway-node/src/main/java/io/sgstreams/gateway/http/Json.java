@@ -1,26 +1,34 @@
 package io.sgstreams.gateway.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sgstreams.core.envelope.Attachment;
 import io.sgstreams.core.envelope.OutboundEnvelope;
-import java.io.UncheckedIOException;
 import java.util.Base64;
 
-/** The one JSON mapper and the reply's JSON shape, shared by POST, SSE, WebSocket and webhook. */
+/** The reply's JSON shape, shared by POST, SSE, WebSocket and webhook, on core's one JSON mapper. */
 public final class Json {
-  public static final ObjectMapper MAPPER = new ObjectMapper();
-
   private Json() {}
+
+  public static ObjectNode object() {
+    return io.sgstreams.core.json.Json.object();
+  }
+
+  public static JsonNode readTree(byte[] json) throws java.io.IOException {
+    return io.sgstreams.core.json.Json.readTree(json);
+  }
+
+  public static JsonNode readTree(String json) throws java.io.IOException {
+    return io.sgstreams.core.json.Json.readTree(json);
+  }
 
   /**
    * {@code {id, in_reply_to, correlation_id, type, content, channel_id, platform, stream_id,
    * attachments?}}; attachments' data as base64.
    */
   public static ObjectNode reply(OutboundEnvelope o, String streamId) {
-    ObjectNode n = MAPPER.createObjectNode()
+    ObjectNode n = object()
         .put("id", o.id())
         .put("in_reply_to", o.inReplyTo())
         .put("correlation_id", o.correlationId())
@@ -41,10 +49,6 @@ public final class Json {
   }
 
   public static String write(Object node) {
-    try {
-      return MAPPER.writeValueAsString(node);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
+    return io.sgstreams.core.json.Json.write(node);
   }
 }

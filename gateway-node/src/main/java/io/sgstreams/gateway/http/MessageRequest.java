@@ -28,7 +28,7 @@ public record MessageRequest(String platform, String channelId, String userId, S
   public static MessageRequest parse(byte[] body, Collection<String> platforms, int maxContentChars) {
     JsonNode root;
     try {
-      root = Json.MAPPER.readTree(body);
+      root = Json.readTree(body);
     } catch (JsonProcessingException e) {
       throw ApiError.badRequest("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
     } catch (java.io.IOException e) {

@@ -93,11 +93,11 @@ public final class MessagesRoute {
   }
 
   static ObjectNode accepted(InboundEnvelope in, String streamId) {
-    return Json.MAPPER.createObjectNode().put("id", in.id()).put("correlation_id", in.correlationId()).put("stream_id", streamId);
+    return Json.object().put("id", in.id()).put("correlation_id", in.correlationId()).put("stream_id", streamId);
   }
 
   private static ObjectNode timedOut(InboundEnvelope in, String streamId, Duration wait) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
+    ObjectNode n = Json.object();
     n.putObject("error").put("code", "reply_timeout")
         .put("message", "no reply within " + wait.toSeconds() + " s; it will still be delivered over SSE, WebSocket or webhook");
     return n.put("id", in.id()).put("correlation_id", in.correlationId()).put("stream_id", streamId);

@@ -96,7 +96,7 @@ public final class SseRoute {
       return "id: " + m.event().streamId() + "\nevent: message\ndata: " + Json.write(Json.reply(m.event().reply(), m.event().streamId())) + "\n\n";
     }
     ChannelHistory.Reset r = (ChannelHistory.Reset) item;
-    return event("reset", Json.write(Json.MAPPER.createObjectNode().put("reason", r.reason())));
+    return event("reset", Json.write(Json.object().put("reason", r.reason())));
   }
 
   private static String event(String name, String data) {
@@ -104,7 +104,7 @@ public final class SseRoute {
   }
 
   private static String errorJson(String code, String message) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
+    ObjectNode n = Json.object();
     n.putObject("error").put("code", code).put("message", message);
     return Json.write(n);
   }

@@ -108,7 +108,7 @@ public final class WsRoute {
       return Mono.defer(() -> {
         JsonNode node;
         try {
-          node = Json.MAPPER.readTree(text);
+          node = Json.readTree(text);
         } catch (Exception e) {
           throw ApiError.badRequest("invalid_json", "the frame is not valid JSON");
         }
@@ -119,7 +119,7 @@ public final class WsRoute {
         switch (type) {
           case "subscribe" -> subscribe(node);
           case "unsubscribe" -> unsubscribe(node);
-          case "ping" -> emit(Json.MAPPER.createObjectNode().put("type", "pong"));
+          case "ping" -> emit(Json.object().put("type", "pong"));
           case "message" -> {
             return message(node);
           }
@@ -155,7 +155,7 @@ public final class WsRoute {
             }
           });
       subscriptions.put(key, d);
-      emit(Json.MAPPER.createObjectNode().put("type", "subscribed").put("channel_id", channel).put("platform", platform));
+      emit(Json.object().put("type", "subscribed").put("channel_id", channel).put("platform", platform));
     }
 
     private void unsubscribe(JsonNode node) {
@@ -165,7 +165,7 @@ public final class WsRoute {
       if (d != null) {
         d.dispose();
       }
-      emit(Json.MAPPER.createObjectNode().put("type", "unsubscribed").put("channel_id", channel));
+      emit(Json.object().put("type", "unsubscribed").put("channel_id", channel));
     }
 
     private Mono<Void> message(JsonNode node) {
@@ -181,7 +181,7 @@ public final class WsRoute {
       if (item instanceof ChannelHistory.Missed m) {
         return Json.reply(m.event().reply(), m.event().streamId()).put("type", "reply");
       }
-      return Json.MAPPER.createObjectNode().put("type", "reset").put("reason", ((ChannelHistory.Reset) item).reason());
+      return Json.object().put("type", "reset").put("reason", ((ChannelHistory.Reset) item).reason());
     }
 
     private void emit(ObjectNode json) {

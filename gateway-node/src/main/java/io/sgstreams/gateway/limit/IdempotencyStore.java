@@ -62,7 +62,7 @@ public final class IdempotencyStore {
 
   /** Stores the final result for retries. */
   public Mono<Void> complete(String key, int status, JsonNode body) {
-    ObjectNode n = Json.MAPPER.createObjectNode().put("status", status);
+    ObjectNode n = Json.object().put("status", status);
     n.set("body", body);
     return bus.records().put(key, Json.write(n).getBytes(StandardCharsets.UTF_8), ttl);
   }
@@ -74,7 +74,7 @@ public final class IdempotencyStore {
 
   private static Stored decode(byte[] v) {
     try {
-      JsonNode n = Json.MAPPER.readTree(v);
+      JsonNode n = Json.readTree(v);
       return new Stored(n.get("status").asInt(), n.get("body"));
     } catch (Exception e) {
       throw new ApiError(500, "idempotency_store_corrupt", "the stored result for this Idempotency-Key cannot be read");

@@ -1,17 +1,32 @@
 package io.sgstreams.worker.internal;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** JSON rendering of free-form values (tool results, arguments) as users and models read them. */
 public final class Json {
-  /** Thread-safe once configured; shared by the worker's handlers. */
-  public static final ObjectMapper MAPPER = new ObjectMapper();
-
   private Json() {}
+
+  public static ObjectNode object() {
+    return io.sgstreams.core.json.Json.object();
+  }
+
+  public static ArrayNode array() {
+    return io.sgstreams.core.json.Json.array();
+  }
+
+  public static byte[] writeBytes(Object value) {
+    return io.sgstreams.core.json.Json.writeBytes(value);
+  }
+
+  public static JsonNode readTree(byte[] json) throws java.io.IOException {
+    return io.sgstreams.core.json.Json.readTree(json);
+  }
 
   /**
    * {@code value} as JSON text. A double with an integral value is written as an integer
@@ -19,8 +34,8 @@ public final class Json {
    */
   public static String render(Object value) {
     try {
-      return MAPPER.writeValueAsString(normalize(value));
-    } catch (JsonProcessingException e) {
+      return io.sgstreams.core.json.Json.write(normalize(value));
+    } catch (java.io.UncheckedIOException e) {
       return String.valueOf(value);
     }
   }
@@ -33,9 +48,11 @@ public final class Json {
     }
     Object o;
     try {
-      o = MAPPER.readValue(text, Object.class);
+      o = io.sgstreams.core.json.Json.readValue(text, Object.class);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("arguments are not valid JSON: " + e.getOriginalMessage());
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("arguments are not valid JSON: " + e.getMessage());
     }
     if (!(o instanceof Map)) {
       throw new IllegalArgumentException("arguments must be a JSON object, got " + (o == null ? "null" : text.trim()));

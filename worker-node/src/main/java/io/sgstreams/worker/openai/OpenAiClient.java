@@ -66,7 +66,7 @@ public final class OpenAiClient {
     long start = System.nanoTime();
     byte[] body;
     try {
-      body = Json.MAPPER.writeValueAsBytes(request);
+      body = Json.writeBytes(request);
     } catch (Exception e) {
       return Mono.error(new OpenAiException("cannot encode the request: " + e.getMessage(), 0, e));
     }
@@ -92,7 +92,7 @@ public final class OpenAiClient {
     }
     JsonNode root;
     try {
-      root = Json.MAPPER.readTree(bytes);
+      root = Json.readTree(bytes);
     } catch (Exception e) {
       throw new OpenAiException("the model API answered with invalid JSON", status, e);
     }

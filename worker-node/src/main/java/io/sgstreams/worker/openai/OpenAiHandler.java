@@ -54,7 +54,7 @@ public final class OpenAiHandler implements Handler {
   public Mono<HandlerResult> handle(Delivery delivery) {
     return Mono.defer(() -> {
       InboundEnvelope in = Inbound.of(delivery); // Mono.defer turns its PermanentFailure into an error signal
-      ArrayNode messages = Json.MAPPER.createArrayNode();
+      ArrayNode messages = Json.array();
       settings.openAiSystemPrompt().ifPresent(p -> messages.addObject().put("role", "system").put("content", p));
       messages.addObject().put("role", "user").put("content", in.content());
       return round(in, messages, 0)
@@ -68,7 +68,7 @@ public final class OpenAiHandler implements Handler {
 
   /** One model call; recurses after running the tool calls it asked for. */
   private Mono<String> round(InboundEnvelope in, ArrayNode messages, int rounds) {
-    ObjectNode req = Json.MAPPER.createObjectNode();
+    ObjectNode req = Json.object();
     req.put("model", settings.openAiModel());
     req.set("messages", messages);
     req.set("tools", toolDefs);
@@ -115,7 +115,7 @@ public final class OpenAiHandler implements Handler {
   }
 
   private static ObjectNode toolMessage(String callId, String content) {
-    ObjectNode m = Json.MAPPER.createObjectNode();
+    ObjectNode m = Json.object();
     m.put("role", "tool");
     m.put("tool_call_id", callId);
     m.put("content", content);

@@ -9,7 +9,7 @@ final class ToolSchemas {
   private ToolSchemas() {}
 
   static ArrayNode builtIns() {
-    ArrayNode tools = Json.MAPPER.createArrayNode();
+    ArrayNode tools = Json.array();
     ObjectNode echoParams = object();
     echoParams.putObject("properties").putObject("text").put("type", "string").put("description", "text to echo back");
     echoParams.put("additionalProperties", true);
@@ -26,14 +26,14 @@ final class ToolSchemas {
   }
 
   private static ObjectNode object() {
-    ObjectNode o = Json.MAPPER.createObjectNode();
+    ObjectNode o = Json.object();
     o.put("type", "object");
     o.putObject("properties");
     return o;
   }
 
   private static ObjectNode function(String name, String description, ObjectNode parameters) {
-    ObjectNode t = Json.MAPPER.createObjectNode();
+    ObjectNode t = Json.object();
     t.put("type", "function");
     ObjectNode f = t.putObject("function");
     f.put("name", name);

@@ -9,6 +9,7 @@ import io.sgstreams.core.consume.Delivery;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.StreamReceiver;
 import io.sgstreams.core.metrics.StreamMetrics;
+import io.sgstreams.core.util.RecentSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,7 +46,9 @@ public final class DefaultStreamReceiver implements StreamReceiver {
    * entry was still pending when the claim or read ran, and its ack finished before the result
    * was emitted); such an entry is acknowledged again instead of being handled a second time.
    */
-  private final RecentIds recentlyAcked;
+  private final RecentSet<EntryKey> recentlyAcked;
+
+  private record EntryKey(String stream, String id) {}
   private final List<GroupReader> readers = new ArrayList<>();
   private final List<Claimer> claimers = new ArrayList<>();
   private final List<OwnershipRenewer> renewers = new ArrayList<>();
@@ -63,7 +66,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     this.metrics = bus.metrics();
     this.budget = new Budget(options.maxInFlight());
     this.held = new HeldEntries(options.streams());
-    this.recentlyAcked = new RecentIds(Math.max(1024, options.maxInFlight() * 8));
+    this.recentlyAcked = RecentSet.lastN(Math.max(1024, options.maxInFlight() * 8));
     var async = bus.connections().async();
     for (String s : options.streams()) {
       ackers.put(s, new AckCommitter((st, g, ids) -> async.xack(st, g, ids), s, options.group(), options.ackBatch(),
@@ -241,7 +244,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
       if (held.contains(stream, e.id())) {
         continue; // already being handled here (a re-read of our own pending list)
       }
-      if (recentlyAcked.contains(stream, e.id())) {
+      if (recentlyAcked.contains(new EntryKey(stream, e.id()))) {
         // settled here already, between the read or claim and now (a claim raced with the XACK,
         // or a read's reply was delayed while a claim of the same entry ran): keep it settled
         metrics.settledBeforeRedelivery(stream, options.group());
@@ -343,7 +346,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   }
 
   void acknowledged(DefaultDelivery d) {
-    recentlyAcked.add(d.stream(), d.id());
+    recentlyAcked.add(new EntryKey(d.stream(), d.id()));
   }
 
   void forget(DefaultDelivery d) {

@@ -2,14 +2,49 @@ package io.sgstreams.core.consume.middleware;
 
 import io.sgstreams.core.consume.Middleware;
 import io.sgstreams.core.consume.PermanentFailure;
+import io.sgstreams.core.metrics.StreamMetrics;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Predicate;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 
-/** The stock middlewares. */
+/**
+ * The stock middlewares. The Router composes {@link #defaults} around every handler unless told
+ * otherwise; each is a small class in this package, and any can be reordered or replaced.
+ */
 public final class Middlewares {
   private Middlewares() {}
+
+  /**
+   * What the Router puts around every handler, outermost first: {@link #metrics},
+   * {@link #rejectUndecodable}, {@link #deliveryLimit}, {@link #deadLetterOnFailure} (for a
+   * {@link PermanentFailure} or a failure on the last delivery). User middlewares go inside.
+   */
+  public static List<Middleware> defaults(int maxDeliveries, StreamMetrics metrics) {
+    return List.of(metrics(metrics), rejectUndecodable(), deliveryLimit(maxDeliveries),
+        deadLetterOnFailure(maxDeliveries, e -> e instanceof PermanentFailure));
+  }
+
+  /** Counts failures, times handling and the end-to-end trip. */
+  public static Middleware metrics(StreamMetrics metrics) {
+    return new Metrics(metrics);
+  }
+
+  /** Dead-letters an undecodable entry without calling the handler. */
+  public static Middleware rejectUndecodable() {
+    return new RejectUndecodable();
+  }
+
+  /** Dead-letters an entry delivered more than {@code maxDeliveries} times without calling the handler. */
+  public static Middleware deliveryLimit(int maxDeliveries) {
+    return new DeliveryLimit(maxDeliveries);
+  }
+
+  /** Dead-letters a failure {@code permanent} accepts, or any failure on the last allowed delivery. */
+  public static Middleware deadLetterOnFailure(int maxDeliveries, Predicate<Throwable> permanent) {
+    return new DeadLetterOnFailure(maxDeliveries, permanent);
+  }
 
   /** Fails an attempt that takes longer than {@code perAttempt} (a fresh timer per subscription). */
   public static Middleware timeout(Duration perAttempt) {
