@@ -16,6 +16,7 @@ import io.sgstreams.gateway.GatewayNode;
 import io.sgstreams.gateway.GatewaySettings;
 import io.sgstreams.gateway.fanout.ReplyEvent;
 import io.sgstreams.gateway.fanout.ReplyTail;
+import io.sgstreams.testkit.EmbeddedRedis;
 import io.sgstreams.worker.WorkerNode;
 import io.sgstreams.worker.WorkerSettings;
 import java.io.IOException;
@@ -83,10 +84,10 @@ final class BenchCommand {
 
   static int run(Cli cli, Map<String, String> env, PrintStream out, PrintStream err) throws Exception {
     Options o = options(cli, env);
-    EmbeddedRedisServer embedded = null;
+    EmbeddedRedis embedded = null;
     String url = o.redisUrl();
     if (url == null) {
-      embedded = EmbeddedRedisServer.start(0, Files.createTempDirectory("sg-bench-redis"), false);
+      embedded = EmbeddedRedis.start();
       url = embedded.url();
     }
     Map<String, String> cfgEnv = new HashMap<>(env);

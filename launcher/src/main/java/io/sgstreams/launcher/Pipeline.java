@@ -8,6 +8,7 @@ import io.sgstreams.core.redis.Redis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
 import io.sgstreams.gateway.GatewaySettings;
+import io.sgstreams.testkit.EmbeddedRedis;
 import io.sgstreams.tools.ToolsNode;
 import io.sgstreams.tools.ToolsSettings;
 import io.sgstreams.worker.WorkerNode;
@@ -39,7 +40,10 @@ final class Pipeline implements AutoCloseable {
 
   private final List<Component> started = new ArrayList<>();
   private final List<RedisEventBus> buses = new ArrayList<>();
-  private EmbeddedRedisServer embedded;
+  /** The port {@code sg standalone}'s embedded Redis prefers (SG_EMBEDDED_REDIS_PORT). */
+  static final int EMBEDDED_REDIS_PORT = 6399;
+
+  private EmbeddedRedis embedded;
   private Redis redis;
   private PrometheusMeterRegistry registry;
   private GatewayNode gateway;
@@ -74,8 +78,10 @@ final class Pipeline implements AutoCloseable {
       out.printf("  redis    %s%n", redact(redisUrl));
     } else if (role == Role.STANDALONE) {
       Path dir = Path.of(env.getOrDefault("SG_EMBEDDED_REDIS_DIR", System.getProperty("java.io.tmpdir") + "/sg-redis-" + config.nodeId()));
-      int port = Integer.parseInt(env.getOrDefault("SG_EMBEDDED_REDIS_PORT", Integer.toString(EmbeddedRedisServer.DEFAULT_PORT)));
-      embedded = EmbeddedRedisServer.start(port, dir);
+      int port = Integer.parseInt(env.getOrDefault("SG_EMBEDDED_REDIS_PORT", Integer.toString(EMBEDDED_REDIS_PORT)));
+      // an append-only file in a kept directory: a restarted standalone finds its pending work
+      embedded = EmbeddedRedis.builder().preferredPort(port).dataDir(dir)
+          .persistence(EmbeddedRedis.Persistence.AOF_FSYNC_EVERYSEC).start();
       started.add(new Component("embedded redis", () -> Mono.fromRunnable(embedded::close)));
       redisUrl = embedded.url();
       out.printf("  redis    %s (embedded Redis 7.0, data in %s)%n", redisUrl, dir);

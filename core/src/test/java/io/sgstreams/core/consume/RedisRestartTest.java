@@ -10,10 +10,10 @@ import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.OutboundEnvelope;
-import io.sgstreams.core.testing.EmbeddedRedis;
 import io.sgstreams.core.testing.Streams;
 import io.sgstreams.core.testing.TestRedis;
 import io.sgstreams.core.topology.Role;
+import io.sgstreams.testkit.EmbeddedRedis;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -31,7 +31,7 @@ class RedisRestartTest {
 
   @Test
   void theConsumerReconnectsByItselfAndNothingAcknowledgedIsLost() throws Exception {
-    try (EmbeddedRedis redis = EmbeddedRedis.start(true)) {
+    try (EmbeddedRedis redis = EmbeddedRedis.start(EmbeddedRedis.Persistence.AOF_FSYNC_ALWAYS)) {
       SgConfig config = TestRedis.config("restart");
       Topology t = config.topology();
       RedisEventBus gateway = TestRedis.bus(redis.url(), Role.GATEWAY, config);

@@ -5,12 +5,14 @@ import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.ConsumerSettings;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.topology.Role;
+import io.sgstreams.testkit.EmbeddedRedis;
 import java.util.UUID;
 
 /**
- * The Redis the tests use: {@code REDIS_URL} when set, else one embedded Redis 7.0 started once
- * per test JVM. Tests never flush it: each one works under a namespace of its own
- * ({@link #namespace()}), so pointing REDIS_URL at a shared server is safe.
+ * The Redis the tests use: {@code REDIS_URL} when set, else one embedded Redis 7.0 (the test
+ * kit's {@link EmbeddedRedis}, no persistence) started once per test JVM. Tests never flush it:
+ * each one works under a namespace of its own ({@link #namespace()}), so pointing REDIS_URL at a
+ * shared server is safe.
  */
 public final class TestRedis {
   private static EmbeddedRedis embedded;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sgstreams.core.testing.EmbeddedRedis;
+import io.sgstreams.testkit.EmbeddedRedis;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -49,7 +49,7 @@ class RedisRestartedTest {
 
   @Test
   void nodesReconnectByThemselvesAndNoAcceptedRequestIsLost() throws Exception {
-    try (EmbeddedRedis redis = EmbeddedRedis.start(true);
+    try (EmbeddedRedis redis = EmbeddedRedis.start(EmbeddedRedis.Persistence.AOF_FSYNC_ALWAYS);
          ProcessRig rig = new ProcessRig("redis-restarted", redis.url(), Duration.ofMillis(3000))) {
       try {
         run(redis, rig);
