@@ -45,7 +45,7 @@ class ArchitectureTest {
   @Test
   void theMainClassesOfEveryModuleAreChecked() {
     for (String pkg : new String[] {"io.sgstreams.core.bus", "io.sgstreams.gateway", "io.sgstreams.worker",
-        "io.sgstreams.tools", "io.sgstreams.launcher"}) {
+        "io.sgstreams.tools", "io.sgstreams.launcher", "io.sgstreams.bench.roundtrip"}) {
       if (main.stream().noneMatch(c -> c.getPackageName().startsWith(pkg))) {
         throw new AssertionError("no classes of " + pkg + " were imported: the rules below would pass vacuously");
       }

@@ -1,0 +1,181 @@
+package io.sgstreams.bench.roundtrip;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.ConfigLoader;
+import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.Topology;
+import io.sgstreams.core.redis.Redis;
+import io.sgstreams.core.topology.Role;
+import io.sgstreams.gateway.GatewayNode;
+import io.sgstreams.gateway.GatewaySettings;
+import io.sgstreams.gateway.fanout.ReplyTail;
+import io.sgstreams.testkit.EmbeddedRedis;
+import io.sgstreams.worker.WorkerNode;
+import io.sgstreams.worker.WorkerSettings;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The round-trip benchmark ({@code sg bench}) with the project's own components in one process:
+ * the core bus publishing inbound envelopes (or the gateway over HTTP), W worker nodes running the
+ * echo handler through the consumer engine, and the gateway's outbound tail matching each reply to
+ * its request by correlation id. A warm-up phase, then the measured one ({@link LoadGenerator});
+ * resources are sampled around the measured phase ({@link ResourceSnapshot}).
+ *
+ * <pre>{@code
+ * RoundTripResult r = RoundTripBenchmark.run(RoundTripOptions.builder().messages(20_000).build(), System.getenv(), System.err);
+ * System.out.println(r.jsonLine());
+ * }</pre>
+ */
+public final class RoundTripBenchmark {
+  /** Every stream of a run lives under this prefix, never a deployment's: deleted and recreated before each run. */
+  public static final String NAMESPACE = "sg-bench";
+
+  private RoundTripBenchmark() {}
+
+  /**
+   * Runs the benchmark and returns its result; progress goes to {@code progress}.
+   *
+   * @param env the environment: consumer settings come from its {@code SG_*} variables (streams.yaml
+   *     is not read; {@code SG_WORKER_CONCURRENCY} and {@code SG_READ_COUNT} default to 256 here),
+   *     and so do the worker's and gateway's node settings
+   * @throws io.sgstreams.core.config.ConfigException for an unusable setting
+   */
+  public static RoundTripResult run(RoundTripOptions options, Map<String, String> env, PrintStream progress)
+      throws InterruptedException {
+    EmbeddedRedis embedded = null;
+    String url = options.redisUrl();
+    if (url == null) {
+      embedded = EmbeddedRedis.start(); // no persistence, a temporary data directory deleted on close
+      url = embedded.url();
+    }
+    try {
+      return run(options, url, embedded != null, env, progress);
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+
+  private static RoundTripResult run(RoundTripOptions o, String url, boolean embeddedRedis, Map<String, String> env,
+      PrintStream progress) throws InterruptedException {
+    SgConfig config = config(o, url, env);
+    ObjectMapper json = new ObjectMapper();
+    Redis redis = Redis.connect(url); // one client for every bus, as in a node process
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<RedisEventBus> buses = new ArrayList<>();
+    List<WorkerNode> workers = new ArrayList<>();
+    GatewayNode gateway = null;
+    ReplyTail tail = null;
+    RequestSender sender = null;
+    try {
+      RedisEventBus pub = bus(redis, Role.GATEWAY, "bench", config, registry, buses);
+      reset(pub, config, o.workers());
+      WorkerSettings ws = WorkerSettings.fromEnv(workerEnv(env));
+      for (int i = 0; i < o.workers(); i++) {
+        workers.add(WorkerNode.start(bus(redis, Role.WORKER, "bench-w" + i, config, registry, buses), ws, registry));
+      }
+      if (o.via() == RoundTripOptions.Via.HTTP) {
+        gateway = GatewayNode.start(pub, GatewaySettings.fromEnv(gatewayEnv(env)), registry);
+        sender = new HttpRequestSender(gateway.port(), o.inflight(), json);
+      } else {
+        sender = new StreamRequestSender(pub);
+      }
+      LoadGenerator load = new LoadGenerator(o, sender, progress);
+      if (o.via() == RoundTripOptions.Via.STREAM) {
+        tail = new ReplyTail(pub, config.topology().outboundStream("web"), e -> load.answered(e.reply().correlationId()));
+        tail.start().block(Duration.ofSeconds(10));
+      }
+
+      if (o.warmup() > 0) {
+        progress.printf("warmup: %d requests%n", o.warmup());
+        load.phase(o.warmup());
+      }
+      ResourceSnapshot before = ResourceSnapshot.take(pub);
+      int measured = o.measuredRequests();
+      progress.printf("measuring: %d requests (%s loop%s, via %s, %d workers)%n", measured, o.mode().wire(),
+          o.open() ? " at " + o.rate() + "/s" : ", " + o.inflight() + " in flight", o.via().wire(), o.workers());
+      PhaseResult r = load.phase(measured);
+      ResourceSnapshot after = ResourceSnapshot.take(pub);
+      return new RoundTripResult(o, measured, r, before, after, config.consumer().concurrency(),
+          config.consumer().readCount(), embeddedRedis);
+    } finally {
+      if (tail != null) {
+        tail.stop().block(Duration.ofSeconds(5));
+      }
+      if (gateway != null) {
+        gateway.shutdown().block(Duration.ofSeconds(15));
+      }
+      if (sender != null) {
+        sender.close();
+      }
+      for (WorkerNode w : workers) {
+        w.shutdown(Duration.ofSeconds(2)).block(Duration.ofSeconds(15));
+      }
+      buses.forEach(RedisEventBus::close);
+      redis.close();
+      registry.close();
+    }
+  }
+
+  /**
+   * The configuration of every bus of the run: defaults and {@code SG_*} variables, node id
+   * {@code bench}, 256 in flight and read per worker unless set, every stream under {@link
+   * #NAMESPACE} and a cap the whole run fits in (so publishing is never refused for backlog).
+   */
+  static SgConfig config(RoundTripOptions o, String redisUrl, Map<String, String> env) {
+    Map<String, String> cfgEnv = new HashMap<>(env);
+    cfgEnv.put("SG_NODE_ID", "bench");
+    cfgEnv.putIfAbsent("SG_WORKER_CONCURRENCY", "256");
+    cfgEnv.putIfAbsent("SG_READ_COUNT", "256");
+    SgConfig base = ConfigLoader.load(null, cfgEnv).withRedisUrl(redisUrl);
+    long cap = Math.max(100_000L, (long) o.messages() + o.warmup() + 10_000L);
+    return base.withTopology(base.topology().withNamespace(NAMESPACE).withMaxLen(cap));
+  }
+
+  /** Worker nodes: the echo handler, no admin server. */
+  static Map<String, String> workerEnv(Map<String, String> env) {
+    Map<String, String> m = new HashMap<>(env);
+    m.put("SG_ADMIN_PORT", "-1");
+    m.put("SG_WORKER_HANDLER", "echo");
+    return m;
+  }
+
+  /** The gateway of {@code --via http}: a free loopback port, no API keys, no rate limit. */
+  static Map<String, String> gatewayEnv(Map<String, String> env) {
+    Map<String, String> m = new HashMap<>(env);
+    m.put("SG_HTTP_HOST", "127.0.0.1");
+    m.put("SG_HTTP_PORT", "0");
+    m.put("SG_API_KEYS", "");
+    m.put("SG_RATE_LIMIT_PER_MINUTE", "0");
+    return m;
+  }
+
+  /** A bus (connections of its own on the shared client) for {@code role} on node {@code nodeId}; closed by the caller. */
+  private static RedisEventBus bus(Redis redis, Role role, String nodeId, SgConfig config,
+      PrometheusMeterRegistry registry, List<RedisEventBus> buses) {
+    RedisEventBus b = RedisEventBus.create(redis, role, nodeId, config, registry);
+    buses.add(b);
+    return b;
+  }
+
+  /** Deletes the benchmark's own streams (one key per command) and recreates the worker group. */
+  private static void reset(RedisEventBus bus, SgConfig config, int workers) {
+    Topology t = config.topology();
+    List<String> keys = new ArrayList<>(List.of(t.inboundStream(), t.toolsStream(), t.dlqStream()));
+    t.platforms().forEach(p -> keys.add(t.outboundStream(p)));
+    for (int i = 0; i < workers; i++) {
+      keys.add(t.toolsReplyStream("worker-bench-w" + i));
+    }
+    bus.deleteStreams(keys).block(Duration.ofSeconds(30));
+    bus.ensureGroup(t.inboundStream(), t.workerGroup()).block(Duration.ofSeconds(10));
+  }
+}

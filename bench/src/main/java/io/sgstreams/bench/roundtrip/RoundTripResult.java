@@ -1,0 +1,85 @@
+package io.sgstreams.bench.roundtrip;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The outcome of a round-trip run and its one JSON line ({@link #jsonLine()}), which
+ * {@code bench/run-all.sh} and other tooling read: the field names, their order and their units
+ * are a contract (bench/README.md, "How to read the JSON line").
+ *
+ * @param options what was run
+ * @param messages requests in the measured phase
+ * @param measured what the measured phase counted
+ * @param before resources at the start of the measured phase
+ * @param after resources at its end
+ * @param workerConcurrency entries in flight per worker consumer (SG_WORKER_CONCURRENCY, 256 unless set)
+ * @param readCount XREADGROUP COUNT of the workers (SG_READ_COUNT, 256 unless set)
+ * @param embeddedRedis whether the run started its own embedded Redis
+ */
+public record RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
+    ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis) {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public long lost() {
+    return measured.lost();
+  }
+
+  public long duplicates() {
+    return measured.duplicates();
+  }
+
+  /** {@code sg bench}'s exit status: 0, or 1 when requests were lost. */
+  public int exitCode() {
+    return lost() == 0 ? 0 : 1;
+  }
+
+  /** One line of JSON, no line break: the fields in bench/README.md's order. */
+  public String jsonLine() {
+    ObjectNode line = JSON.createObjectNode();
+    line.put("impl", "sg");
+    line.put("mode", options.mode().wire());
+    line.put("messages", messages);
+    line.put("seconds", round(measured.seconds(), 3));
+    line.put("throughput_msgs_per_s", round(measured.received() / measured.seconds(), 1));
+    Histogram h = measured.latencyMicros();
+    line.put("p50_ms", ms(h.getValueAtPercentile(50)));
+    line.put("p99_ms", ms(h.getValueAtPercentile(99)));
+    line.put("p999_ms", ms(h.getValueAtPercentile(99.9)));
+    line.put("max_ms", ms(h.getMaxValue()));
+    line.put("lost", measured.lost());
+    line.put("duplicates", measured.duplicates());
+    line.put("errors", measured.errors());
+    line.put("workers", options.workers());
+    line.put("payload_bytes", options.payloadBytes());
+    if (options.open()) {
+      line.putNull("inflight");
+      line.put("rate", options.rate());
+    } else {
+      line.put("inflight", options.inflight());
+      line.putNull("rate");
+    }
+    line.put("via", options.via().wire());
+    line.put("client_cpu_s", round(after.processCpuSecondsSince(before), 2));
+    line.put("redis_cpu_s", round(after.redisCpuSecondsSince(before), 2));
+    line.put("heap_after_gc_start_mb", before.heapAfterGcMb());
+    line.put("heap_after_gc_end_mb", after.heapAfterGcMb());
+    line.put("rss_start_mb", before.rssMb());
+    line.put("rss_end_mb", after.rssMb());
+    line.put("worker_concurrency", workerConcurrency);
+    line.put("read_count", readCount);
+    line.put("redis", embeddedRedis ? "embedded" : "external");
+    return line.toString();
+  }
+
+  private static double ms(long micros) {
+    return round(micros / 1000.0, 3);
+  }
+
+  private static double round(double v, int places) {
+    double f = Math.pow(10, places);
+    return Math.round(v * f) / f;
+  }
+}
