@@ -1,10 +1,9 @@
 package io.sgstreams.bench.roundtrip;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.Unpooled;
 import io.sgstreams.core.envelope.InboundEnvelope;
-import java.nio.charset.StandardCharsets;
+import io.sgstreams.core.json.Json;
 import java.util.Map;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
@@ -15,13 +14,11 @@ import reactor.netty.resources.ConnectionProvider;
  * a 200 response carries the reply, any other status is an error.
  */
 final class HttpRequestSender implements RequestSender {
-  private final ObjectMapper json;
   private final ConnectionProvider connections;
   private final HttpClient http;
 
   /** @param inflight the closed loop's outstanding requests: one connection each (at least 64) */
-  HttpRequestSender(int port, int inflight, ObjectMapper json) {
-    this.json = json;
+  HttpRequestSender(int port, int inflight) {
     this.connections = ConnectionProvider.builder("bench").maxConnections(Math.max(64, inflight))
         .pendingAcquireMaxCount(-1).build();
     this.http = HttpClient.create(connections)
@@ -32,13 +29,13 @@ final class HttpRequestSender implements RequestSender {
   @Override
   public void send(InboundEnvelope request, Outcome outcome) {
     String cid = request.correlationId();
-    ObjectNode body = json.createObjectNode();
+    ObjectNode body = Json.object();
     body.put("platform", "web");
     body.put("channel_id", request.channelId());
     body.put("user_id", "bench");
     body.put("content", request.content());
     body.put("correlation_id", cid);
-    byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = Json.writeBytes(body);
     http.post().uri("/v1/messages?wait=30")
         .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(bytes)))
         .responseSingle((res, buf) -> buf.asString().defaultIfEmpty("").map(s -> Map.entry(res.status().code(), s)))

@@ -1,6 +1,5 @@
 package io.sgstreams.bench.roundtrip;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
@@ -68,7 +67,6 @@ public final class RoundTripBenchmark {
   private static RoundTripResult run(RoundTripOptions o, String url, boolean embeddedRedis, Map<String, String> env,
       PrintStream progress) throws InterruptedException {
     SgConfig config = config(o, url, env);
-    ObjectMapper json = new ObjectMapper();
     Redis redis = Redis.connect(url); // one client for every bus, as in a node process
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     List<RedisEventBus> buses = new ArrayList<>();
@@ -85,7 +83,7 @@ public final class RoundTripBenchmark {
       }
       if (o.via() == RoundTripOptions.Via.HTTP) {
         gateway = GatewayNode.start(pub, GatewaySettings.fromEnv(gatewayEnv(env)), registry);
-        sender = new HttpRequestSender(gateway.port(), o.inflight(), json);
+        sender = new HttpRequestSender(gateway.port(), o.inflight());
       } else {
         sender = new StreamRequestSender(pub);
       }

@@ -1,7 +1,7 @@
 package io.sgstreams.bench.roundtrip;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sgstreams.core.json.Json;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -21,8 +21,6 @@ import org.HdrHistogram.Histogram;
 public record RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
     ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis) {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   public long lost() {
     return measured.lost();
   }
@@ -38,7 +36,7 @@ public record RoundTripResult(RoundTripOptions options, int messages, PhaseResul
 
   /** One line of JSON, no line break: the fields in bench/README.md's order. */
   public String jsonLine() {
-    ObjectNode line = JSON.createObjectNode();
+    ObjectNode line = Json.object();
     line.put("impl", "sg");
     line.put("mode", options.mode().wire());
     line.put("messages", messages);
@@ -71,7 +69,7 @@ public record RoundTripResult(RoundTripOptions options, int messages, PhaseResul
     line.put("worker_concurrency", workerConcurrency);
     line.put("read_count", readCount);
     line.put("redis", embeddedRedis ? "embedded" : "external");
-    return line.toString();
+    return Json.write(line);
   }
 
   private static double ms(long micros) {

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sgstreams.bench.roundtrip.RoundTripOptions.Mode;
 import io.sgstreams.bench.roundtrip.RoundTripOptions.Via;
+import io.sgstreams.core.json.Json;
 import io.sgstreams.testkit.EmbeddedRedis;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -54,7 +54,7 @@ class RoundTripBenchmarkTest {
     RoundTripResult r = run(RoundTripOptions.builder().redisUrl(redis.url()).messages(2000).warmup(200).workers(2)
         .inflight(100).payloadBytes(32));
     everyRequestAnsweredOnce(r, 2000);
-    JsonNode j = new ObjectMapper().readTree(r.jsonLine());
+    JsonNode j = Json.readTree(r.jsonLine());
     assertEquals("external", j.get("redis").asText());
     assertEquals(256, j.get("worker_concurrency").asInt(), "the harness's default for SG_WORKER_CONCURRENCY");
     assertTrue(j.get("throughput_msgs_per_s").asDouble() > 0);
@@ -82,6 +82,6 @@ class RoundTripBenchmarkTest {
   void withoutARedisUrlItStartsAnEmbeddedRedis() throws Exception {
     RoundTripResult r = run(RoundTripOptions.builder().messages(200).warmup(0).workers(1).inflight(10));
     everyRequestAnsweredOnce(r, 200);
-    assertEquals("embedded", new ObjectMapper().readTree(r.jsonLine()).get("redis").asText());
+    assertEquals("embedded", Json.readTree(r.jsonLine()).get("redis").asText());
   }
 }

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sgstreams.bench.roundtrip.RoundTripOptions.Mode;
 import io.sgstreams.bench.roundtrip.RoundTripOptions.Via;
+import io.sgstreams.core.json.Json;
 import java.util.ArrayList;
 import java.util.List;
 import org.HdrHistogram.Histogram;
@@ -37,7 +37,7 @@ class RoundTripResultTest {
     RoundTripResult r = new RoundTripResult(o, 1000, phase(0), BEFORE, AFTER, 256, 128, true);
     String line = r.jsonLine();
     assertFalse(line.contains("\n"));
-    JsonNode j = new ObjectMapper().readTree(line);
+    JsonNode j = Json.readTree(line);
     List<String> names = new ArrayList<>();
     j.fieldNames().forEachRemaining(names::add);
     assertEquals(FIELDS, names);
@@ -75,7 +75,7 @@ class RoundTripResultTest {
   void openLoopLineHasARateAndNoInflight() throws Exception {
     RoundTripOptions o = RoundTripOptions.builder().mode(Mode.OPEN).rate(5000).via(Via.HTTP).build();
     RoundTripResult r = new RoundTripResult(o, 1000, phase(3), BEFORE, AFTER, 256, 256, false);
-    JsonNode j = new ObjectMapper().readTree(r.jsonLine());
+    JsonNode j = Json.readTree(r.jsonLine());
     assertEquals("open", j.get("mode").asText());
     assertTrue(j.get("inflight").isNull());
     assertEquals(5000.0, j.get("rate").asDouble());
