@@ -11,15 +11,14 @@ import io.netty.buffer.Unpooled;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.ConfigLoader;
 import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.WorkerConfig;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.redis.RedisStreams;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
-import io.sgstreams.gateway.GatewaySettings;
 import io.sgstreams.gateway.fanout.ReplyEvent;
 import io.sgstreams.gateway.fanout.ReplyTail;
 import io.sgstreams.worker.WorkerNode;
-import io.sgstreams.worker.WorkerSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -95,6 +94,13 @@ final class BenchCommand {
     cfgEnv.put("SG_NODE_ID", "bench");
     cfgEnv.putIfAbsent("SG_WORKER_CONCURRENCY", "256");
     cfgEnv.putIfAbsent("SG_READ_COUNT", "256");
+    // the workers run echo without an admin server; the gateway (--via http) listens on a free loopback port, no auth, no rate limit
+    cfgEnv.put("SG_WORKER_ADMIN_PORT", "-1");
+    cfgEnv.put("SG_WORKER_HANDLER", "echo");
+    cfgEnv.put("SG_HTTP_HOST", "127.0.0.1");
+    cfgEnv.put("SG_HTTP_PORT", "0");
+    cfgEnv.put("SG_API_KEYS", "");
+    cfgEnv.put("SG_RATE_LIMIT_PER_MINUTE", "0");
     SgConfig base = ConfigLoader.load(null, cfgEnv).withRedisUrl(url);
     long cap = Math.max(100_000L, (long) o.messages() + o.warmup() + 10_000L);
     SgConfig config = base.withTopology(base.topology().withNamespace(NAMESPACE).withMaxLen(cap));
@@ -110,10 +116,7 @@ final class BenchCommand {
       RedisEventBus pub = RedisEventBus.create(client, uri, Role.GATEWAY, "bench", config, registry);
       buses.add(pub);
       reset(pub, config, o.workers());
-      Map<String, String> workerEnv = new HashMap<>(env);
-      workerEnv.put("SG_ADMIN_PORT", "-1");
-      workerEnv.put("SG_WORKER_HANDLER", "echo");
-      WorkerSettings ws = WorkerSettings.fromEnv(workerEnv);
+      WorkerConfig ws = config.worker();
       for (int i = 0; i < o.workers(); i++) {
         RedisEventBus b = RedisEventBus.create(client, uri, Role.WORKER, "bench-w" + i, config, registry);
         buses.add(b);
@@ -122,12 +125,7 @@ final class BenchCommand {
       Run run = new Run(o, pub, err);
       HttpClient http = null;
       if (o.http()) {
-        Map<String, String> gwEnv = new HashMap<>(env);
-        gwEnv.put("SG_HTTP_HOST", "127.0.0.1");
-        gwEnv.put("SG_HTTP_PORT", "0");
-        gwEnv.put("SG_API_KEYS", "");
-        gwEnv.put("SG_RATE_LIMIT_PER_MINUTE", "0");
-        gateway = GatewayNode.start(pub, GatewaySettings.fromEnv(gwEnv), registry);
+        gateway = GatewayNode.start(pub, config.gateway(), registry);
         http = HttpClient.create(ConnectionProvider.builder("bench").maxConnections(Math.max(64, o.inflight()))
                 .pendingAcquireMaxCount(-1).build())
             .baseUrl("http://127.0.0.1:" + gateway.port())

@@ -97,7 +97,7 @@ public final class ConfigLoader {
         effective.add(new LoadedConfig.Effective(s, derived(s, config), ConfigSource.defaults(s.defaultNote())));
       }
     }
-    return new LoadedConfig(config, Optional.ofNullable(yaml), effective, warnings);
+    return new LoadedConfig(config, Optional.ofNullable(yaml).map(p -> p.toAbsolutePath().normalize()), effective, warnings);
   }
 
   /** What an unset setting without a default text turns into, where the tree derives one. */
@@ -161,7 +161,7 @@ public final class ConfigLoader {
       throw new ConfigException(yaml + ": the top level must be a mapping", null);
     }
     List<String> sections = ConfigSchema.SECTIONS.stream().map(ConfigSchema.Section::name).toList();
-    ConfigSource source = ConfigSource.file(yaml);
+    ConfigSource source = ConfigSource.file(yaml.toAbsolutePath().normalize());
     for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> section = it.next();
       if (!sections.contains(section.getKey())) {

@@ -49,6 +49,10 @@ public record SgConfig(
     return new SgConfig(redis.withUrl(url), nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
   }
 
+  public SgConfig withRedis(RedisConfig r) {
+    return new SgConfig(r, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
+  }
+
   public SgConfig withNodeId(String id) {
     return new SgConfig(redis, id, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
   }
