@@ -192,7 +192,8 @@ class ConfigTreeTest {
     b.append("| `streams.yaml` | environment | default | values | meaning |\n");
     b.append("|---|---|---|---|---|\n");
     for (Setting<?> s : ConfigSchema.settings()) {
-      String dflt = s.defaultValue() == null ? (s.defaultNote() == null ? "unset" : "unset: " + s.defaultNote())
+      String note = s.defaultNote() == null ? null : s.defaultNote().contains("{") ? "`" + s.defaultNote() + "`" : s.defaultNote();
+      String dflt = s.defaultValue() == null ? (note == null ? "unset" : "unset: " + note)
           : s.defaultValue().isEmpty() ? "empty" : "`" + s.defaultValue() + "`";
       StringBuilder meaning = new StringBuilder(s.description());
       if (!s.appliesTo(Role.GATEWAY) && !s.appliesTo(Role.WORKER) && !s.appliesTo(Role.TOOLS)) {
