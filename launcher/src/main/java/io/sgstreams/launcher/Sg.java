@@ -81,6 +81,7 @@ public final class Sg {
     cl.addSubcommand("completion", new Completion(ctx));
     cl.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));
+    cl.setExpandAtFiles(false); // 'sg send @alice hi' is a message, not an argument file
     cl.setParameterExceptionHandler(Sg::usageError);
     cl.setExecutionExceptionHandler(Sg::failure);
     return cl;

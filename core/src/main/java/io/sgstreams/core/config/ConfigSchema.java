@@ -35,7 +35,7 @@ public final class ConfigSchema {
   private static final long MAX_LONG = Long.MAX_VALUE;
 
   /** A {@code streams.yaml} section: its settings, and the role reading them (null: every role). */
-  public record Section(String name, Role role, String about, List<Setting<?>> settings) {
+  public record Section(String name, Role role, List<Setting<?>> settings) {
     public Section {
       settings = List.copyOf(settings);
       for (Setting<?> s : settings) {
@@ -224,26 +224,26 @@ public final class ConfigSchema {
 
   /** Every section, in {@code streams.yaml} order. */
   public static final List<Section> SECTIONS = List.of(
-      new Section("redis", null, "which Redis", List.of(Redis.URL, Redis.EMBEDDED_PORT, Redis.EMBEDDED_DIR)),
-      new Section("node", null, "this process", List.of(Node.ID)),
-      new Section("streams", null, "stream names, caps and platforms", List.of(Streams.INBOUND, Streams.OUTBOUND_PREFIX,
+      new Section("redis", null, List.of(Redis.URL, Redis.EMBEDDED_PORT, Redis.EMBEDDED_DIR)),
+      new Section("node", null, List.of(Node.ID)),
+      new Section("streams", null, List.of(Streams.INBOUND, Streams.OUTBOUND_PREFIX,
           Streams.TOOLS, Streams.TOOLS_REPLY_PREFIX, Streams.TOOLS_REPLY_TTL, Streams.DLQ, Streams.HEARTBEAT_PREFIX,
           Streams.MAXLEN, Streams.DLQ_MAXLEN, Streams.PLATFORMS)),
-      new Section("groups", null, "consumer group names", List.of(Groups.WORKERS, Groups.GATEWAY_PREFIX, Groups.TOOLS)),
-      new Section("consumer", null, "how every consumer reads, claims, acknowledges and drains", List.of(
+      new Section("groups", null, List.of(Groups.WORKERS, Groups.GATEWAY_PREFIX, Groups.TOOLS)),
+      new Section("consumer", null, List.of(
           Consumer.MAX_DELIVERIES, Consumer.CLAIM_MIN_IDLE, Consumer.CLAIM_INTERVAL, Consumer.READ_COUNT,
           Consumer.READ_BLOCK, Consumer.CONCURRENCY, Consumer.ACK_BATCH, Consumer.DRAIN_TIMEOUT, Consumer.HEARTBEAT_TTL,
           Consumer.REMOVE_IDLE_CONSUMERS_AFTER)),
-      new Section("envelope", null, "the MessagePack envelope", List.of(Envelope.MAX_BYTES)),
-      new Section("gateway", Role.GATEWAY, "the HTTP edge", List.of(Gateway.HOST, Gateway.PORT, Gateway.API_KEYS,
+      new Section("envelope", null, List.of(Envelope.MAX_BYTES)),
+      new Section("gateway", Role.GATEWAY, List.of(Gateway.HOST, Gateway.PORT, Gateway.API_KEYS,
           Gateway.MAX_WAIT, Gateway.MAX_BODY_BYTES, Gateway.RATE_LIMIT_PER_MINUTE, Gateway.WEBHOOK_URL,
           Gateway.WEBHOOK_MAX_ATTEMPTS, Gateway.WEBHOOK_BACKOFF, Gateway.WEBHOOK_TIMEOUT, Gateway.SSE_HEARTBEAT,
           Gateway.IDEMPOTENCY_TTL)),
-      new Section("worker", Role.WORKER, "the worker: handler, tool calls, LLM", List.of(Worker.HANDLER, Worker.ADMIN_HOST,
+      new Section("worker", Role.WORKER, List.of(Worker.HANDLER, Worker.ADMIN_HOST,
           Worker.ADMIN_PORT, Worker.TOOL_CALL_TIMEOUT, Worker.HANDLER_TIMEOUT, Worker.MAX_PENDING_TOOL_CALLS,
           Worker.OPENAI_BASE_URL, Worker.OPENAI_API_KEY, Worker.OPENAI_MODEL, Worker.OPENAI_MAX_TOOL_ROUNDS,
           Worker.OPENAI_SYSTEM_PROMPT, Worker.OPENAI_TIMEOUT)),
-      new Section("tools", Role.TOOLS, "the tools node", List.of(Tools.ADMIN_HOST, Tools.ADMIN_PORT, Tools.TIMEOUT,
+      new Section("tools", Role.TOOLS, List.of(Tools.ADMIN_HOST, Tools.ADMIN_PORT, Tools.TIMEOUT,
           Tools.CALC_MAX_EXPR_CHARS)));
 
   private static final List<Setting<?>> ALL = SECTIONS.stream()
