@@ -3,6 +3,7 @@ package io.sgstreams.gateway;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.HeartbeatRegistry.Heartbeat;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.GatewayConfig;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.metrics.StreamMonitor;
 import io.sgstreams.core.consume.Router;
@@ -60,9 +61,10 @@ public final class GatewayNode {
   private final ReplyHub hub;
   private final Heartbeat heartbeat;
   private final StreamMonitor monitor;
+  private final Readiness readiness;
 
   private GatewayNode(DisposableServer server, List<ReplyTail> tails, Router webhook, Sinks.Empty<Void> closing, ReplyHub hub,
-      Heartbeat heartbeat, StreamMonitor monitor) {
+      Heartbeat heartbeat, StreamMonitor monitor, Readiness readiness) {
     this.server = server;
     this.tails = tails;
     this.webhook = webhook;
@@ -70,14 +72,20 @@ public final class GatewayNode {
     this.hub = hub;
     this.heartbeat = heartbeat;
     this.monitor = monitor;
+    this.readiness = readiness;
   }
 
   /**
    * Provisions the streams and groups (ensureStreams), starts the tail readers, the webhook
    * consumer (when configured) and the HTTP server. Call from a plain thread (it waits for
-   * startup), never from an event loop. {@code bus} is a {@link io.sgstreams.core.topology.Role#GATEWAY} bus.
+   * startup), never from an event loop. {@code bus} is a {@link io.sgstreams.core.topology.Role#GATEWAY} bus;
+   * {@code s} is the gateway section of the configuration ({@code config.gateway()}).
+   *
+   * @throws io.sgstreams.core.config.ConfigException naming {@code SG_API_KEYS} when {@code s} has no
+   *     API keys and a non-loopback address
    */
-  public static GatewayNode start(RedisEventBus bus, GatewaySettings s, PrometheusMeterRegistry registry) {
+  public static GatewayNode start(RedisEventBus bus, GatewayConfig s, PrometheusMeterRegistry registry) {
+    s.requireAuthUnlessLoopback();
     List<String> platforms = bus.topology().platforms();
     boolean deliversWebhook = s.webhookUrl().isPresent() && platforms.contains(Topology.WEBHOOK_PLATFORM);
     // the webhook consumer refuses to start while another live process consumes under this name
@@ -152,7 +160,7 @@ public final class GatewayNode {
     }
     log.info("gateway listening on http://{}:{} (auth {}, platforms {})", s.host(), server.port(),
         s.authEnabled() ? "on" : "OFF", platforms);
-    return new GatewayNode(server, tails, webhook, closing, hub, heartbeat, monitor);
+    return new GatewayNode(server, tails, webhook, closing, hub, heartbeat, monitor, readiness);
   }
 
   /** The bound port (useful with SG_HTTP_PORT=0). */
@@ -167,6 +175,11 @@ public final class GatewayNode {
 
   public StreamMonitor monitor() {
     return monitor;
+  }
+
+  /** The checks of this node's {@code /ready} ({@code redis}, {@code outbound_readers}, {@code webhook_consumer}). */
+  public Readiness readiness() {
+    return readiness;
   }
 
   /** Requests currently holding for a reply. */

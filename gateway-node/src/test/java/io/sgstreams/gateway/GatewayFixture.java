@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.ConfigLoader;
+import io.sgstreams.core.config.GatewayConfig;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.consume.HandlerResult;
 import io.sgstreams.core.consume.ReceiverOptions;
@@ -20,9 +22,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.UnaryOperator;
 import reactor.core.publisher.Mono;
 
 /** One namespace of streams, gateway nodes on free ports, an optional echo worker, and an HTTP client. */
@@ -40,17 +42,29 @@ final class GatewayFixture implements AutoCloseable {
     closeables.add(probe);
   }
 
-  GatewayNode gateway(String nodeId, UnaryOperator<GatewaySettings> tweak) {
+  /**
+   * A gateway node on a free port with the gateway section read from {@code settings}, variable
+   * names and values in turn ({@code "SG_API_KEYS", "k1,k2"}), as an operator would set them.
+   */
+  GatewayNode gateway(String nodeId, String... settings) {
     RedisEventBus bus = TestRedis.bus(redisUrl, Role.GATEWAY, config.withNodeId(nodeId));
     closeables.add(bus);
-    GatewayNode n = GatewayNode.start(bus, tweak.apply(GatewaySettings.defaults()),
-        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    GatewayNode n = GatewayNode.start(bus, gatewayConfig(settings), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     nodes.add(n);
     return n;
   }
 
   GatewayNode gateway() {
-    return gateway("gw-a", s -> s);
+    return gateway("gw-a");
+  }
+
+  /** The gateway section from these variables (and SG_HTTP_PORT=0 unless given). */
+  static GatewayConfig gatewayConfig(String... settings) {
+    Map<String, String> env = new HashMap<>(Map.of("SG_NODE_ID", "gw-test", "SG_HTTP_PORT", "0"));
+    for (int i = 0; i < settings.length; i += 2) {
+      env.put(settings[i], settings[i + 1]);
+    }
+    return ConfigLoader.load(null, env).gateway();
   }
 
   /** The echo handler of the wire contract, in a consumer of the worker group. */

@@ -71,8 +71,8 @@ class MessagesTest {
 
   @Test
   void twoGatewayNodesEachDeliverRepliesToTheirOwnClients() throws Exception {
-    GatewayNode a = fx.gateway("gw-a", s -> s);
-    GatewayNode b = fx.gateway("gw-b", s -> s);
+    GatewayNode a = fx.gateway("gw-a");
+    GatewayNode b = fx.gateway("gw-b");
     fx.echoWorker("w1");
     HttpResponse<String> ra = fx.post(a, "/v1/messages?wait=10", message("c4", "to-a"));
     HttpResponse<String> rb = fx.post(b, "/v1/messages?wait=10", message("c4", "to-b"));

@@ -5,6 +5,7 @@ import static io.sgstreams.gateway.GatewayFixture.message;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgstreams.core.config.GatewayConfig;
 import io.sgstreams.core.testing.Streams;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -26,7 +27,7 @@ class RequestPolicyTest {
 
   @Test
   void apiKeysMissingIs401WrongIs403OpsStayOpen() throws Exception {
-    GatewayNode gw = fx.gateway("gw-a", s -> s.withApiKeys(List.of("k1", "k2")));
+    GatewayNode gw = fx.gateway("gw-a", "SG_API_KEYS", "k1,k2");
     HttpResponse<String> none = fx.post(gw, "/v1/messages", message("a", "x"));
     assertEquals(401, none.statusCode());
     assertEquals("unauthorized", json(none).get("error").get("code").asText());
@@ -43,8 +44,8 @@ class RequestPolicyTest {
 
   @Test
   void rateLimitIsSharedAcrossNodesAndAnswers429WithRetryAfter() throws Exception {
-    GatewayNode a = fx.gateway("gw-a", s -> s.withApiKeys(List.of("k1")).withRateLimitPerMinute(3));
-    GatewayNode b = fx.gateway("gw-b", s -> s.withApiKeys(List.of("k1")).withRateLimitPerMinute(3));
+    GatewayNode a = fx.gateway("gw-a", "SG_API_KEYS", "k1", "SG_RATE_LIMIT_PER_MINUTE", "3");
+    GatewayNode b = fx.gateway("gw-b", "SG_API_KEYS", "k1", "SG_RATE_LIMIT_PER_MINUTE", "3");
     Map<String, String> key = Map.of("X-API-Key", "k1");
     assertEquals(202, fx.post(a, "/v1/messages", message("r", "1"), key).statusCode());
     assertEquals(202, fx.post(b, "/v1/messages", message("r", "2"), key).statusCode());
@@ -96,7 +97,7 @@ class RequestPolicyTest {
 
   @Test
   void badInputGetsClear4xxAndNothingIsPublished() throws Exception {
-    GatewayNode gw = fx.gateway("gw-a", s -> s.withMaxBodyBytes(2048));
+    GatewayNode gw = fx.gateway("gw-a", "SG_MAX_BODY_BYTES", "2048");
     List<String[]> cases = new ArrayList<>();
     cases.add(new String[] {"{not json", "400", "invalid_json"});
     cases.add(new String[] {"[1,2]", "400", "invalid_body"});
@@ -123,13 +124,16 @@ class RequestPolicyTest {
 
   @Test
   void nonLoopbackWithoutKeysRefusesToStart() {
+    GatewayConfig open = GatewayFixture.gatewayConfig("SG_HTTP_HOST", "0.0.0.0");
     var e = org.junit.jupiter.api.Assertions.assertThrows(io.sgstreams.core.config.ConfigException.class,
-        () -> GatewaySettings.fromEnv(Map.of("SG_HTTP_HOST", "0.0.0.0")));
+        () -> GatewayNode.start(fx.probe, open, new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)));
     assertEquals("SG_API_KEYS", e.key());
     var bad = org.junit.jupiter.api.Assertions.assertThrows(io.sgstreams.core.config.ConfigException.class,
-        () -> GatewaySettings.fromEnv(Map.of("SG_MAX_WAIT_SECONDS", "lots")));
+        () -> GatewayFixture.gatewayConfig("SG_MAX_WAIT_SECONDS", "lots"));
     assertEquals("SG_MAX_WAIT_SECONDS", bad.key());
-    GatewaySettings ok = GatewaySettings.fromEnv(Map.of("SG_HTTP_HOST", "0.0.0.0", "SG_API_KEYS", "a, b"));
+    GatewayConfig ok = GatewayFixture.gatewayConfig("SG_HTTP_HOST", "0.0.0.0", "SG_API_KEYS", "a, b", "SG_HTTP_PORT", "8080");
+    ok.requireAuthUnlessLoopback();
     assertEquals(List.of("a", "b"), ok.apiKeys());
     assertEquals(8080, ok.port());
     assertEquals(Duration.ofSeconds(30), ok.maxWait());

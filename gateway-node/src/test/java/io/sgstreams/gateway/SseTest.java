@@ -23,7 +23,7 @@ class SseTest {
 
   @Test
   void receivesRepliesOfItsChannelOnlyAndResumesWithLastEventId() throws Exception {
-    GatewayNode gw = fx.gateway("gw-a", s -> s);
+    GatewayNode gw = fx.gateway("gw-a");
     List<String> firstContents;
     String lastSeen;
     try (SseClient sse = new SseClient(fx.http, gw.port(), "/v1/channels/room1/events", Map.of())) {
@@ -56,9 +56,7 @@ class SseTest {
 
   @Test
   void resetForAnIdOlderThanTheStreamAndHeartbeats() throws Exception {
-    GatewayNode gw = fx.gateway("gw-a", s -> new GatewaySettings(s.host(), s.port(), s.apiKeys(), s.maxWait(),
-        s.maxBodyBytes(), s.rateLimitPerMinute(), s.webhookUrl(), s.webhookMaxAttempts(), s.webhookBackoff(),
-        s.webhookTimeout(), Duration.ofMillis(200), s.idempotencyTtl()));
+    GatewayNode gw = fx.gateway("gw-a", "SG_SSE_HEARTBEAT_MS", "200");
     fx.reply("room2", "old");
     String tooOld = "1-0";
     try (SseClient sse = new SseClient(fx.http, gw.port(), "/v1/channels/room2/events", Map.of("Last-Event-ID", tooOld))) {
@@ -85,7 +83,7 @@ class SseTest {
 
   @Test
   void shutdownEndsOpenStreamsAndCompletes() throws Exception {
-    GatewayNode gw = fx.gateway("gw-z", s -> s);
+    GatewayNode gw = fx.gateway("gw-z");
     try (SseClient sse = new SseClient(fx.http, gw.port(), "/v1/channels/room3/events", Map.of())) {
       long t0 = System.nanoTime();
       gw.shutdown().block(Duration.ofSeconds(60));
@@ -99,8 +97,8 @@ class SseTest {
 
   @Test
   void subscriberOnOneNodeGetsTheReplyToAPostOnAnother() throws Exception {
-    GatewayNode a = fx.gateway("gw-a", s -> s);
-    GatewayNode b = fx.gateway("gw-b", s -> s);
+    GatewayNode a = fx.gateway("gw-a");
+    GatewayNode b = fx.gateway("gw-b");
     fx.echoWorker("w1");
     try (SseClient onB = new SseClient(fx.http, b.port(), "/v1/channels/shared/events", Map.of())) {
       assertEquals(202, fx.post(a, "/v1/messages", GatewayFixture.message("shared", "via a")).statusCode());

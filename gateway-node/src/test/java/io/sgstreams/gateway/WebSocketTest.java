@@ -64,9 +64,7 @@ class WebSocketTest {
 
   @Test
   void subscribeSendReceiveAndResume() throws Exception {
-    GatewayNode gw = fx.gateway("gw-a", s -> new GatewaySettings(s.host(), s.port(), s.apiKeys(), s.maxWait(),
-        s.maxBodyBytes(), s.rateLimitPerMinute(), s.webhookUrl(), s.webhookMaxAttempts(), s.webhookBackoff(),
-        s.webhookTimeout(), Duration.ofMillis(300), s.idempotencyTtl()));
+    GatewayNode gw = fx.gateway("gw-a", "SG_SSE_HEARTBEAT_MS", "300");
     fx.echoWorker("w1");
     Client c = new Client();
     WebSocket ws = open(gw, c);

@@ -56,7 +56,7 @@ class WebhookTest {
   @Test
   void repliesOnTheWebhookPlatformArePosted() throws Exception {
     URI url = startHook(204);
-    fx.gateway("gw-a", s -> s.withWebhook(url, 3, Duration.ofMillis(50)));
+    fx.gateway("gw-a", "SG_WEBHOOK_URL", url.toString(), "SG_WEBHOOK_MAX_ATTEMPTS", "3", "SG_WEBHOOK_BACKOFF_MS", "50");
     OutboundEnvelope o = webhookReply("to the hook");
     String id = fx.probe.publishOutbound("webhook", o).block();
     await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 1);
@@ -72,7 +72,7 @@ class WebhookTest {
   @Test
   void failingWebhookIsRetriedThenDeadLettered() throws Exception {
     URI url = startHook(500);
-    fx.gateway("gw-a", s -> s.withWebhook(url, 3, Duration.ofMillis(50)));
+    fx.gateway("gw-a", "SG_WEBHOOK_URL", url.toString(), "SG_WEBHOOK_MAX_ATTEMPTS", "3", "SG_WEBHOOK_BACKOFF_MS", "50");
     String id = fx.probe.publishOutbound("webhook", webhookReply("doomed")).block();
     String dlq = fx.config.topology().dlqStream();
     await().atMost(Duration.ofSeconds(15)).until(() -> Streams.length(fx.probe, dlq) == 1);

@@ -1,57 +1,23 @@
 package io.sgstreams.launcher;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
-/** Parsed command-line arguments: positionals and {@code --name value} / {@code --flag} options. */
+/**
+ * Options as {@link BenchCommand} reads them: {@code --name value} pairs picocli parsed
+ * ({@link BenchCli}), without the dashes; values are checked where they are used.
+ */
 record Cli(List<String> positionals, Map<String, String> options) {
-  /** A usage mistake: printed with the command's help, exit status 2. */
+  /** A usage mistake: printed with a pointer to the command's help, exit status 2. */
   static final class UsageException extends RuntimeException {
     UsageException(String message) {
       super(message);
     }
   }
 
-  static Cli parse(List<String> args, Set<String> valued, Set<String> flags) {
-    List<String> pos = new ArrayList<>();
-    Map<String, String> opts = new LinkedHashMap<>();
-    for (int i = 0; i < args.size(); i++) {
-      String a = args.get(i);
-      if (a.equals("--")) {
-        pos.addAll(args.subList(i + 1, args.size()));
-        break;
-      }
-      if (a.startsWith("--")) {
-        String name = a.substring(2);
-        String value = null;
-        int eq = name.indexOf('=');
-        if (eq >= 0) {
-          value = name.substring(eq + 1);
-          name = name.substring(0, eq);
-        }
-        if (flags.contains(name)) {
-          opts.put(name, "true");
-        } else if (valued.contains(name)) {
-          if (value == null) {
-            if (i + 1 >= args.size()) {
-              throw new UsageException("--" + name + " needs a value");
-            }
-            value = args.get(++i);
-          }
-          opts.put(name, value);
-        } else {
-          throw new UsageException("unknown option --" + name);
-        }
-      } else if (a.equals("-h")) {
-        opts.put("help", "true");
-      } else {
-        pos.add(a);
-      }
-    }
-    return new Cli(List.copyOf(pos), Map.copyOf(opts));
+  Cli {
+    positionals = List.copyOf(positionals);
+    options = Map.copyOf(options);
   }
 
   boolean flag(String name) {

@@ -3,34 +3,40 @@ package io.sgstreams.launcher;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.ConfigException;
+import io.sgstreams.core.config.ConfigSchema;
 import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.ToolsConfig;
+import io.sgstreams.core.config.WorkerConfig;
+import io.sgstreams.core.ops.AdminServer;
+import io.sgstreams.core.ops.Readiness;
 import io.sgstreams.core.redis.Redis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
-import io.sgstreams.gateway.GatewaySettings;
 import io.sgstreams.testkit.EmbeddedRedis;
 import io.sgstreams.tools.ToolsNode;
-import io.sgstreams.tools.ToolsSettings;
 import io.sgstreams.worker.WorkerNode;
-import io.sgstreams.worker.WorkerSettings;
+import io.sgstreams.worker.handlers.HandlerRegistry;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
 
 /**
  * The components one process runs: one role, or all of them ({@code standalone}), sharing one
  * Lettuce client and one Prometheus registry, each with a bus of its own role (so consumer names
  * are {@code gateway-N}, {@code worker-N}, {@code tools-N}). Started tools → worker → gateway, so
- * the gateway only accepts messages once something can answer them; stopped in reverse.
+ * the gateway only accepts messages once something can answer them; stopped in reverse. Each
+ * node takes its section of the one configuration tree. Standalone serves one admin server
+ * ({@code worker.admin_host}:{@code worker.admin_port}) whose {@code /ready} has every role's
+ * checks, instead of one per node.
  */
 final class Pipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
@@ -40,25 +46,23 @@ final class Pipeline implements AutoCloseable {
 
   private final List<Component> started = new ArrayList<>();
   private final List<RedisEventBus> buses = new ArrayList<>();
-  /** The port {@code sg standalone}'s embedded Redis prefers (SG_EMBEDDED_REDIS_PORT). */
-  static final int EMBEDDED_REDIS_PORT = 6399;
-
   private EmbeddedRedis embedded;
   private Redis redis;
   private PrometheusMeterRegistry registry;
   private GatewayNode gateway;
   private WorkerNode worker;
   private ToolsNode tools;
+  private DisposableServer admin;
   private String redisUrl;
 
   /**
    * @param role one role, or STANDALONE for all three
-   * @param env the environment (settings are read from it)
+   * @param config the whole tree; each node takes its section
    */
-  static Pipeline start(Role role, SgConfig config, Map<String, String> env, PrintStream out) throws Exception {
+  static Pipeline start(Role role, SgConfig config, PrintStream out) throws Exception {
     Pipeline p = new Pipeline();
     try {
-      p.boot(role, config, env, out);
+      p.boot(role, config, out);
       return p;
     } catch (Exception | Error e) {
       p.close();
@@ -66,27 +70,33 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
-  private void boot(Role role, SgConfig config, Map<String, String> env, PrintStream out) throws Exception {
-    // validate every setting before starting anything
-    GatewaySettings gs = role.includes(Role.GATEWAY) ? GatewaySettings.fromEnv(env) : null;
-    WorkerSettings ws = role.includes(Role.WORKER) ? WorkerSettings.fromEnv(env) : null;
-    ToolsSettings ts = role.includes(Role.TOOLS) ? ToolsSettings.fromEnv(toolsEnv(role, env)) : null;
+  private void boot(Role role, SgConfig config, PrintStream out) throws Exception {
+    // check what can be checked before starting anything
+    if (role.includes(Role.GATEWAY)) {
+      config.gateway().requireAuthUnlessLoopback();
+    }
+    if (role.includes(Role.WORKER)) {
+      HandlerRegistry.find(config.worker().handler(), Thread.currentThread().getContextClassLoader());
+    }
+    // standalone: one admin server for every role instead of one per node
+    boolean oneAdmin = role == Role.STANDALONE;
+    WorkerConfig ws = oneAdmin ? config.worker().withAdminPort(WorkerConfig.NO_ADMIN) : config.worker();
+    ToolsConfig ts = oneAdmin ? config.tools().withAdminPort(ToolsConfig.NO_ADMIN) : config.tools();
 
     out.printf("sg %s (node %s)%n", role.wire(), config.nodeId());
     if (config.redisUrl().isPresent()) {
       redisUrl = config.redisUrl().get();
-      out.printf("  redis    %s%n", redact(redisUrl));
+      out.printf("  redis    %s%n", ConfigSchema.Redis.URL.mask(redisUrl));
     } else if (role == Role.STANDALONE) {
-      Path dir = Path.of(env.getOrDefault("SG_EMBEDDED_REDIS_DIR", System.getProperty("java.io.tmpdir") + "/sg-redis-" + config.nodeId()));
-      int port = Integer.parseInt(env.getOrDefault("SG_EMBEDDED_REDIS_PORT", Integer.toString(EMBEDDED_REDIS_PORT)));
+      Path dir = config.redis().embeddedDir();
       // an append-only file in a kept directory: a restarted standalone finds its pending work
-      embedded = EmbeddedRedis.builder().preferredPort(port).dataDir(dir)
+      embedded = EmbeddedRedis.builder().preferredPort(config.redis().embeddedPort()).dataDir(dir)
           .persistence(EmbeddedRedis.Persistence.AOF_FSYNC_EVERYSEC).start();
       started.add(new Component("embedded redis", () -> Mono.fromRunnable(embedded::close)));
       redisUrl = embedded.url();
       out.printf("  redis    %s (embedded Redis 7.0, data in %s)%n", redisUrl, dir);
     } else {
-      throw new io.sgstreams.core.config.ConfigException("REDIS_URL", null,
+      throw new ConfigException(ConfigSchema.Redis.URL.env(), null,
           "required for 'sg " + role.wire() + "' (only 'sg standalone' starts an embedded Redis)");
     }
     SgConfig cfg = config.withRedisUrl(redisUrl);
@@ -94,24 +104,37 @@ final class Pipeline implements AutoCloseable {
     redis = Redis.connect(redisUrl);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
-    if (ts != null) {
+    if (role.includes(Role.TOOLS)) {
       RedisEventBus bus = bus(Role.TOOLS, cfg);
       tools = ToolsNode.start(bus, ts, registry);
       started.add(new Component("tools", tools::shutdown));
-      out.printf("  tools    %s%s%n", bus.consumerName(), admin(tools.adminPort()));
+      out.printf("  tools    %s%s%n", bus.consumerName(), admin(ts.adminHost(), tools.adminPort()));
     }
-    if (ws != null) {
+    if (role.includes(Role.WORKER)) {
       RedisEventBus bus = bus(Role.WORKER, cfg);
       worker = WorkerNode.start(bus, ws, registry);
       started.add(new Component("worker", worker::shutdown));
-      out.printf("  worker   %s, handler %s%s%n", bus.consumerName(), ws.handler(), admin(worker.adminPort()));
+      out.printf("  worker   %s, handler %s%s%n", bus.consumerName(), ws.handler(), admin(ws.adminHost(), worker.adminPort()));
     }
-    if (gs != null) {
+    if (role.includes(Role.GATEWAY)) {
       RedisEventBus bus = bus(Role.GATEWAY, cfg);
-      gateway = GatewayNode.start(bus, gs, registry);
+      gateway = GatewayNode.start(bus, config.gateway(), registry);
       started.add(new Component("gateway", gateway::shutdown));
       out.printf("  gateway  http://%s:%d  (POST /v1/messages, GET /v1/channels/{id}/events, /v1/ws, /health, /ready, /metrics)%n",
-          gs.host(), gateway.port());
+          config.gateway().host(), gateway.port());
+    }
+    if (oneAdmin && config.worker().adminPort() != WorkerConfig.NO_ADMIN) {
+      Readiness all = new Readiness(Duration.ofSeconds(2))
+          .addAll("gateway.", gateway.readiness())
+          .addAll("worker.", worker.readiness())
+          .addAll("tools.", tools.readiness());
+      admin = AdminServer.start(config.worker().adminHost(), config.worker().adminPort(), registry, all);
+      started.add(new Component("admin server", () -> {
+        admin.dispose();
+        return admin.onDispose().timeout(Duration.ofSeconds(2), Mono.empty());
+      }));
+      out.printf("  admin    http://%s:%d (/health, /ready with every role's checks, /metrics)%n",
+          config.worker().adminHost(), admin.port());
     }
     out.flush();
   }
@@ -122,27 +145,8 @@ final class Pipeline implements AutoCloseable {
     return b;
   }
 
-  /** Standalone runs worker and tools in one process: the tools admin server moves to the next port. */
-  static Map<String, String> toolsEnv(Role role, Map<String, String> env) {
-    if (role != Role.STANDALONE) {
-      return env;
-    }
-    Map<String, String> m = new HashMap<>(env);
-    String toolsPort = env.get("SG_TOOLS_ADMIN_PORT");
-    if (toolsPort == null) {
-      int workerPort = Integer.parseInt(env.getOrDefault("SG_ADMIN_PORT", "9090").trim());
-      toolsPort = workerPort <= 0 ? Integer.toString(workerPort) : Integer.toString(workerPort + 1);
-    }
-    m.put("SG_ADMIN_PORT", toolsPort);
-    return m;
-  }
-
-  private static String admin(Integer port) {
-    return port == null ? "" : ", admin http://127.0.0.1:" + port + " (/health, /ready, /metrics)";
-  }
-
-  private static String redact(String url) {
-    return url.replaceAll("//[^@/]*@", "//***@");
+  private static String admin(String host, Integer port) {
+    return port == null ? "" : ", admin http://" + host + ":" + port + " (/health, /ready, /metrics)";
   }
 
   /**
@@ -167,6 +171,11 @@ final class Pipeline implements AutoCloseable {
 
   ToolsNode tools() {
     return tools;
+  }
+
+  /** Standalone's one admin server's port, or null when there is none. */
+  Integer adminPort() {
+    return admin == null ? null : admin.port();
   }
 
   String redisUrl() {

@@ -2,151 +2,243 @@ package io.sgstreams.launcher;
 
 import io.sgstreams.core.config.ConfigException;
 import io.sgstreams.core.config.ConfigLoader;
-import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.LoadedConfig;
 import io.sgstreams.core.topology.Role;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * {@code sg}: one executable for every role, like Loki's {@code -target}. {@code standalone} runs
  * gateway, worker and tools in one process (with an embedded Redis when {@code REDIS_URL} is
  * unset); {@code gateway}, {@code worker} and {@code tools} run one role against {@code REDIS_URL};
- * {@code send} talks to a running gateway.
+ * {@code send} talks to a running gateway; {@code config} prints a role's effective configuration.
+ *
+ * <p>This is the one place the process environment is read: {@link #main} hands it to the
+ * commands, which hand it to {@link ConfigLoader}. Exit status: 0 done, 1 a role could not start
+ * (or bench failed), 2 a usage or configuration error, 3 another process took a node's consumer
+ * name; {@code sg send} has its own (see its help). A role stopped by Ctrl-C / SIGTERM exits
+ * through the shutdown hook.
  */
 public final class Sg {
-  static final String HELP = """
-      usage: sg COMMAND [options]
+  private static final Logger log = LoggerFactory.getLogger(Sg.class);
 
-      Commands:
-        standalone   gateway + worker + tools in one process; starts an embedded Redis when REDIS_URL is unset
-        gateway      the HTTP/SSE/WebSocket gateway (needs REDIS_URL)
-        worker       a worker consuming the inbound stream (needs REDIS_URL)
-        tools        a tools node executing tool calls (needs REDIS_URL)
-        send TEXT    post a message to a running gateway and print the reply
-        bench        round-trip benchmark (publisher -> workers -> replies), one JSON line
+  /** Returned by a role that exits through the shutdown hook: {@link #main} must not call System.exit. */
+  static final int EXITING = Integer.MIN_VALUE;
 
-      'sg COMMAND --help' describes each. Configuration: streams.yaml ($SG_CONFIG) and SG_*
-      environment variables (README.md, "Configuration"). Ctrl-C or SIGTERM stops gracefully:
-      in-flight work finishes, the rest stays pending for other nodes.
-      """;
-
-  static final String ROLE_HELP = """
-      usage: sg %s
-
-      Runs %s until Ctrl-C / SIGTERM, then drains gracefully.
-      Redis: %s
-      Settings come from the environment (README.md, "Configuration" and "Nodes"); the most used:
-        SG_NODE_ID             stable node id (consumer names are {role}-{id}); default: host name
-        SG_HTTP_HOST/PORT      gateway address (default 127.0.0.1:8080)
-        SG_API_KEYS            gateway API keys (required when bound to a non-loopback address)
-        SG_WORKER_HANDLER      echo | openai | a handler factory class (default echo)
-        SG_ADMIN_PORT          worker/tools /health /ready /metrics port (default 9090; standalone puts tools on +1)
-      """;
+  /** What every command gets: the environment and where to print. */
+  record Context(Map<String, String> env, PrintStream out, PrintStream err) {}
 
   private Sg() {}
 
   public static void main(String[] args) {
     int status = run(Arrays.asList(args), System.getenv(), System.out, System.err);
-    if (status != Integer.MIN_VALUE) {
+    if (status != EXITING) {
       System.exit(status);
     }
   }
 
   /** Runs a command; for the long-running roles, blocks until the process is told to stop. */
   static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
-    if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
-      (args.isEmpty() ? err : out).print(HELP);
-      return args.isEmpty() ? 2 : 0;
-    }
-    String cmd = args.get(0);
-    List<String> rest = args.subList(1, args.size());
-    try {
-      switch (cmd) {
-        case "send": {
-          Cli cli = Cli.parse(rest, Set.of("channel", "user", "platform", "wait", "url", "api-key"), Set.of("help", "json"));
-          if (cli.flag("help")) {
-            out.print(SendCommand.HELP);
-            return 0;
-          }
-          return SendCommand.run(cli, env, out, err);
-        }
-        case "bench": {
-          Cli cli = Cli.parse(rest, Set.of("messages", "workers", "payload-bytes", "mode", "inflight", "rate",
-              "duration", "warmup", "via", "redis"), Set.of("help"));
-          if (cli.flag("help")) {
-            out.print(BenchCommand.HELP);
-            return 0;
-          }
-          if (!cli.positionals().isEmpty()) {
-            throw new Cli.UsageException("sg bench takes no arguments: " + cli.positionals());
-          }
-          try {
-            return BenchCommand.run(cli, env, out, err);
-          } catch (Cli.UsageException | ConfigException e) {
-            throw e;
-          } catch (Exception e) {
-            err.printf("sg bench: failed: %s%n", e);
-            return 1;
-          }
-        }
-        case "standalone":
-        case "gateway":
-        case "worker":
-        case "tools": {
-          Role role = Role.parse(cmd);
-          Cli cli = Cli.parse(rest, Set.of(), Set.of("help"));
-          if (cli.flag("help")) {
-            out.printf(ROLE_HELP, cmd, role == Role.STANDALONE ? "gateway, worker and tools in one process" : "a " + cmd + " node",
-                role == Role.STANDALONE ? "REDIS_URL, else an embedded Redis 7.0 (SG_EMBEDDED_REDIS_PORT, default 6399)" : "REDIS_URL (required)");
-            return 0;
-          }
-          if (!cli.positionals().isEmpty()) {
-            throw new Cli.UsageException("sg " + cmd + " takes no arguments: " + cli.positionals());
-          }
-          return runRole(role, env, out, err);
-        }
-        default:
-          err.printf("sg: unknown command '%s'%n%n", cmd);
-          err.print(HELP);
-          return 2;
-      }
-    } catch (Cli.UsageException e) {
-      err.printf("sg %s: %s (see 'sg %s --help')%n", cmd, e.getMessage(), cmd);
+    CommandLine cl = commandLine(new Context(env, out, err));
+    if (args.isEmpty()) {
+      cl.usage(cl.getErr());
+      cl.getErr().flush();
       return 2;
-    } catch (ConfigException e) {
-      err.printf("sg %s: configuration error: %s%n", cmd, e.getMessage());
+    }
+    int status = cl.execute(args.toArray(String[]::new));
+    cl.getOut().flush();
+    cl.getErr().flush();
+    return status;
+  }
+
+  /** The {@code sg} command line with every subcommand, printing to {@code ctx}'s streams. */
+  static CommandLine commandLine(Context ctx) {
+    CommandLine cl = new CommandLine(new Root(ctx));
+    cl.addSubcommand("standalone", role(Role.STANDALONE, ctx));
+    cl.addSubcommand("gateway", role(Role.GATEWAY, ctx));
+    cl.addSubcommand("worker", role(Role.WORKER, ctx));
+    cl.addSubcommand("tools", role(Role.TOOLS, ctx));
+    cl.addSubcommand("send", new SendCommand(ctx));
+    cl.addSubcommand("bench", new BenchCli(ctx));
+    cl.addSubcommand("config", new ConfigCommand(ctx));
+    cl.addSubcommand("completion", new Completion(ctx));
+    cl.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
+    cl.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));
+    cl.setExpandAtFiles(false); // 'sg send @alice hi' is a message, not an argument file
+    cl.setParameterExceptionHandler(Sg::usageError);
+    cl.setExecutionExceptionHandler(Sg::failure);
+    return cl;
+  }
+
+  private static CommandLine role(Role role, Context ctx) {
+    CommandLine c = new CommandLine(new RoleCommand(role, ctx));
+    String runs = "Runs until Ctrl-C / SIGTERM, then stops reading, finishes in-flight work and acknowledges it.";
+    c.getCommandSpec().usageMessage().description(switch (role) {
+      case STANDALONE -> new String[] {
+          "Gateway, worker and tools in one process; an embedded Redis when REDIS_URL is unset.", runs,
+          "Embedded Redis: redis.embedded_port (SG_EMBEDDED_REDIS_PORT, default 6399) and redis.embedded_dir. One admin "
+              + "server (/health, /ready with every role's checks, /metrics) at worker.admin_host:worker.admin_port "
+              + "(SG_WORKER_ADMIN_HOST, SG_WORKER_ADMIN_PORT; default 127.0.0.1:9090)."};
+      case GATEWAY -> new String[] {"The HTTP/SSE/WebSocket gateway (needs REDIS_URL).", runs};
+      case WORKER -> new String[] {"A worker consuming the inbound stream (needs REDIS_URL).", runs};
+      case TOOLS -> new String[] {"A tools node executing tool calls (needs REDIS_URL).", runs};
+    });
+    return c;
+  }
+
+  /** A usage mistake: what is wrong, a suggestion for a typo, where help is; exit 2. */
+  private static int usageError(ParameterException e, String[] args) {
+    CommandLine cl = e.getCommandLine();
+    PrintWriter err = cl.getErr();
+    String name = cl.getCommandSpec().qualifiedName();
+    if (e instanceof UnmatchedArgumentException u && cl.getParent() == null && !u.getUnmatched().isEmpty()
+        && !u.getUnmatched().get(0).startsWith("-")) {
+      err.printf("%s: unknown command '%s'%n", name, u.getUnmatched().get(0));
+    } else {
+      err.printf("%s: %s%n", name, e.getMessage());
+    }
+    UnmatchedArgumentException.printSuggestions(e, err);
+    err.printf("See '%s --help'.%n", name);
+    err.flush();
+    return 2;
+  }
+
+  /** An exception out of a command: usage and configuration errors are 2, anything else 1. */
+  private static int failure(Exception e, CommandLine cl, ParseResult parsed) {
+    PrintWriter err = cl.getErr();
+    String name = cl.getCommandSpec().qualifiedName();
+    if (e instanceof Cli.UsageException) {
+      err.printf("%s: %s (see '%s --help')%n", name, e.getMessage(), name);
+      err.flush();
+      return 2;
+    }
+    if (e instanceof ConfigException) {
+      err.printf("%s: configuration error: %s%n", name, e.getMessage());
+      err.flush();
+      return 2;
+    }
+    err.printf("%s: failed: %s%n", name, e.getMessage() == null ? e.toString() : e.getMessage());
+    err.flush();
+    return 1;
+  }
+
+  @Command(name = "sg", usageHelpAutoWidth = true,
+      description = "sg-streams: a reactive messaging pipeline on Redis Streams; one executable for every role.",
+      footer = {"", "'sg COMMAND --help' describes each.",
+          "Configuration: streams.yaml ($SG_CONFIG, else ./streams.yaml), then environment variables: one tree for "
+              + "every role. 'sg config ROLE' prints it; docs/configuration.md lists every setting.",
+          "Ctrl-C or SIGTERM stops gracefully: in-flight work finishes, the rest stays pending for other nodes.",
+          "Exit status: 0 done, 1 could not start, 2 usage or configuration error, 3 another process took this "
+              + "node's consumer name."})
+  static final class Root implements Callable<Integer> {
+    @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Spec
+    CommandSpec spec;
+
+    private final Context ctx;
+
+    Root(Context ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      // no command: the usage, as a usage error
+      spec.commandLine().usage(ctx.err());
       return 2;
     }
   }
 
-  private static int runRole(Role role, Map<String, String> env, PrintStream out, PrintStream err) {
-    SgConfig config = ConfigLoader.load();
+  @Command(usageHelpAutoWidth = true, sortOptions = false,
+      footer = {"", "Settings: streams.yaml and environment variables; 'sg config ROLE' prints the effective ones with "
+          + "their sources, docs/configuration.md lists them all."})
+  static final class RoleCommand implements Callable<Integer> {
+    @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    private final Role role;
+    private final Context ctx;
+
+    RoleCommand(Role role, Context ctx) {
+      this.role = role;
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      return runRole(role, ctx);
+    }
+  }
+
+  @Command(name = "completion", usageHelpAutoWidth = true,
+      description = {"Prints a bash completion script for sg.",
+          "Use: source <(bin/sg completion), or save it as /etc/bash_completion.d/sg."})
+  static final class Completion implements Callable<Integer> {
+    @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Spec
+    CommandSpec spec;
+
+    private final Context ctx;
+
+    Completion(Context ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      ctx.out().print(AutoComplete.bash("sg", spec.root().commandLine()));
+      ctx.out().flush();
+      return 0;
+    }
+  }
+
+  /** Loads the tree, starts the role and waits until the process is told to stop. */
+  static int runRole(Role role, Context ctx) {
+    LoadedConfig loaded = ConfigLoader.read(ctx.env());
+    loaded.warningsFor(role).forEach(w -> log.warn("configuration: {}", w.message()));
     Pipeline pipeline;
     try {
-      pipeline = Pipeline.start(role, config, env, out);
+      pipeline = Pipeline.start(role, loaded.config(), ctx.out());
     } catch (ConfigException e) {
       throw e;
     } catch (Exception e) {
-      err.printf("sg %s: could not start: %s%n", role.wire(), e.getMessage() == null ? e.toString() : e.getMessage());
+      ctx.err().printf("sg %s: could not start: %s%n", role.wire(), e.getMessage() == null ? e.toString() : e.getMessage());
       return 1;
     }
     if (role == Role.STANDALONE || role == Role.GATEWAY) {
-      out.println("Ready. Try: bin/sg send hello   (Ctrl-C stops)");
+      ctx.out().println("Ready. Try: bin/sg send hello   (Ctrl-C stops)");
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicBoolean fatal = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean fatal = new AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      out.println("stopping: draining in-flight work…");
+      ctx.out().println("stopping: draining in-flight work…");
       pipeline.close();
-      out.println("stopped");
+      ctx.out().println("stopped");
       stopped.countDown();
     }, "sg-shutdown"));
     pipeline.whenFatal().subscribe(v -> {}, e -> {}, () -> {
-      err.printf("sg %s: another process took this node's consumer name (this one stalled longer than the heartbeat TTL); "
+      ctx.err().printf("sg %s: another process took this node's consumer name (this one stalled longer than the heartbeat TTL); "
           + "exiting: give every process its own SG_NODE_ID%n", role.wire());
       fatal.set(true);
       stopped.countDown();
@@ -157,6 +249,6 @@ public final class Sg {
       Thread.currentThread().interrupt();
     }
     // the JVM is exiting through the shutdown hook, or must exit because a namesake took over
-    return fatal.get() ? 3 : Integer.MIN_VALUE;
+    return fatal.get() ? 3 : EXITING;
   }
 }

@@ -1,19 +1,30 @@
 package io.sgstreams.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sgstreams.core.config.ConfigLoader;
+import io.sgstreams.core.config.ConfigSchema;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.testing.TestRedis;
 import io.sgstreams.core.topology.Role;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,37 +48,122 @@ class LauncherTest {
     return m;
   }
 
+  /** The tree these variables give, with the streams under a fresh test namespace and fast consumer settings. */
+  private static SgConfig config(String nodeId, Map<String, String> env) {
+    Map<String, String> e = new HashMap<>(env);
+    e.put("SG_NODE_ID", nodeId);
+    SgConfig fromEnv = ConfigLoader.load(null, e);
+    SgConfig test = TestRedis.config(nodeId);
+    return fromEnv.withTopology(test.topology()).withConsumer(test.consumer());
+  }
+
   @Test
   void helpAndUsageErrors() {
     Run help = sg(env(), "--help");
     assertEquals(0, help.status());
-    assertTrue(help.out().contains("standalone"), help.out());
-    for (String cmd : List.of("standalone", "gateway", "worker", "tools", "send")) {
+    for (String cmd : List.of("standalone", "gateway", "worker", "tools", "send", "bench", "config", "completion")) {
+      assertTrue(help.out().contains(cmd), help.out());
       Run r = sg(env(), cmd, "--help");
       assertEquals(0, r.status(), cmd);
-      assertTrue(r.out().startsWith("usage: sg " + cmd), r.out());
+      assertTrue(r.out().startsWith("Usage: sg " + cmd), r.out());
     }
-    assertEquals(2, sg(env()).status());
+    Run none = sg(env());
+    assertEquals(2, none.status());
+    assertTrue(none.err().startsWith("Usage: sg"), none.err());
     Run unknown = sg(env(), "frobnicate");
     assertEquals(2, unknown.status());
-    assertTrue(unknown.err().contains("unknown command 'frobnicate'"));
+    assertTrue(unknown.err().contains("sg: unknown command 'frobnicate'"), unknown.err());
+    Run typo = sg(env(), "standalon");
+    assertEquals(2, typo.status());
+    assertTrue(typo.err().contains("Did you mean") && typo.err().contains("standalone"), typo.err());
     Run noText = sg(env(), "send");
     assertEquals(2, noText.status());
     assertTrue(noText.err().contains("needs the message text"), noText.err());
     Run badOpt = sg(env(), "send", "hi", "--bogus", "1");
     assertEquals(2, badOpt.status());
-    assertTrue(badOpt.err().contains("unknown option --bogus"), badOpt.err());
+    assertTrue(badOpt.err().contains("Unknown option: '--bogus'"), badOpt.err());
+    Run optTypo = sg(env(), "send", "hi", "--chanel", "c");
+    assertEquals(2, optTypo.status());
+    assertTrue(optTypo.err().contains("--channel"), optTypo.err());
+    Run badWait = sg(env(), "send", "hi", "--wait", "soon");
+    assertEquals(2, badWait.status());
+    Run extra = sg(env(), "worker", "now");
+    assertEquals(2, extra.status());
+    Run badBench = sg(env(), "bench", "--mode", "sideways");
+    assertEquals(2, badBench.status());
+    assertTrue(badBench.err().contains("--mode must be closed or open"), badBench.err());
+    Run badRole = sg(env(), "config", "router");
+    assertEquals(2, badRole.status());
+    assertTrue(badRole.err().contains("unknown role 'router'"), badRole.err());
   }
 
   @Test
   void aRoleWithoutRedisUrlIsAClearConfigurationError() {
-    // ConfigLoader reads the real environment; only run when the test JVM has no REDIS_URL
-    if (System.getenv("REDIS_URL") != null) {
-      return;
-    }
     Run r = sg(env(), "worker");
     assertEquals(2, r.status());
-    assertTrue(r.err().contains("REDIS_URL"), r.err());
+    assertTrue(r.err().contains("configuration error: REDIS_URL"), r.err());
+  }
+
+  @Test
+  void aBadSettingStopsStartupWithAnErrorNamingIt() {
+    Run r = sg(env("REDIS_URL", "redis://127.0.0.1:1", "SG_READ_COUNT", "lots"), "worker");
+    assertEquals(2, r.status());
+    assertTrue(r.err().contains("SG_READ_COUNT='lots' (consumer.read_count): must be an integer"), r.err());
+    Run open = sg(env("REDIS_URL", "redis://127.0.0.1:1", "SG_HTTP_HOST", "0.0.0.0"), "gateway");
+    assertEquals(2, open.status());
+    assertTrue(open.err().contains("SG_API_KEYS"), open.err());
+  }
+
+  @Test
+  void completionPrintsABashScript() {
+    Run r = sg(env(), "completion");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("complete -F"), r.out());
+    for (String cmd : List.of("standalone", "worker", "config", "send", "bench")) {
+      assertTrue(r.out().contains(cmd), cmd);
+    }
+  }
+
+  @Test
+  void configPrintsTheEffectiveValuesTheirSourcesAndMasksSecrets() throws Exception {
+    Path yaml = tmp.resolve("streams.yaml");
+    Files.writeString(yaml, "consumer:\n  read_count: 7\n");
+    Map<String, String> env = env("SG_CONFIG", yaml.toString(), "HOSTNAME", "box", "REDIS_URL", "redis://u:pw@h:6379",
+        "SG_API_KEYS", "k1,k2", "OPENAI_API_KEY", "sk-secret", "SG_ADMIN_PORT", "9100");
+    Run text = sg(env, "config", "worker");
+    assertEquals(0, text.status(), text.err());
+    assertFalse(text.out().contains("pw") || text.out().contains("sk-secret") || text.out().contains("k1"), text.out());
+    assertTrue(text.out().matches("(?s).*\\nconsumer\\.read_count +SG_READ_COUNT +7 +" + Pattern.quote(yaml.toString()) + "\\n.*"),
+        text.out());
+    assertTrue(text.out().matches("(?s).*\\nredis\\.url +REDIS_URL +redis://u:\\*\\*\\*\\*@h:6379 +\\$REDIS_URL\\n.*"), text.out());
+    assertTrue(text.out().matches("(?s).*\\nworker\\.admin_port +SG_WORKER_ADMIN_PORT +9100 +\\$SG_ADMIN_PORT\\n.*"), text.out());
+    assertTrue(text.out().matches("(?s).*\\nnode\\.id +SG_NODE_ID +box +default: the host name\\n.*"), text.out());
+    assertTrue(text.out().contains("# warning: SG_ADMIN_PORT is the former name of SG_WORKER_ADMIN_PORT"), text.out());
+    assertFalse(text.out().contains("gateway.port"), "a worker reads no gateway setting");
+
+    Run json = sg(env, "config", "--json");
+    assertEquals(0, json.status(), json.err());
+    JsonNode root = new ObjectMapper().readTree(json.out());
+    assertEquals("standalone", root.get("role").asText());
+    assertEquals(yaml.toString(), root.get("file").asText());
+    Map<String, JsonNode> rows = new HashMap<>();
+    root.get("settings").forEach(n -> rows.put(n.get("key").asText(), n));
+    assertEquals(ConfigSchema.settings().size(), rows.size());
+    assertEquals(7, rows.get("consumer.read_count").get("value").asInt());
+    assertEquals("file", rows.get("consumer.read_count").get("source").asText());
+    assertEquals(yaml.toString(), rows.get("consumer.read_count").get("from").asText());
+    assertEquals("env", rows.get("worker.openai_api_key").get("source").asText());
+    assertEquals("OPENAI_API_KEY", rows.get("worker.openai_api_key").get("from").asText());
+    assertEquals("****", rows.get("worker.openai_api_key").get("value").asText());
+    assertEquals("****", rows.get("gateway.api_keys").get("value").asText());
+    assertTrue(rows.get("gateway.webhook_url").get("value").isNull());
+    assertEquals("default", rows.get("streams.platforms").get("source").asText());
+    assertEquals("[\"web\",\"webhook\"]", rows.get("streams.platforms").get("value").toString());
+    assertTrue(root.get("warnings").size() >= 2, root.toString());
+
+    Run bad = sg(env("SG_READ_COUNT", "lots"), "config");
+    assertEquals(2, bad.status());
+    assertTrue(bad.err().contains("SG_READ_COUNT='lots'"), bad.err());
   }
 
   @Test
@@ -78,15 +174,30 @@ class LauncherTest {
   }
 
   @Test
-  void standaloneAnswersSendAndAToolCall() throws Exception {
-    SgConfig config = TestRedis.config("launcher").withRedisUrl(TestRedis.url());
-    Map<String, String> env = env("SG_HTTP_PORT", "0", "SG_ADMIN_PORT", "0", "SG_TOOLS_ADMIN_PORT", "0");
+  void standaloneAnswersSendAndAToolCallAndServesOneAdminServer() throws Exception {
+    SgConfig config = config("launcher", env("SG_HTTP_PORT", "0", "SG_WORKER_ADMIN_PORT", "0")).withRedisUrl(TestRedis.url());
     ByteArrayOutputStream banner = new ByteArrayOutputStream();
-    try (Pipeline p = Pipeline.start(Role.STANDALONE, config, env, new PrintStream(banner, true, StandardCharsets.UTF_8))) {
+    try (Pipeline p = Pipeline.start(Role.STANDALONE, config, new PrintStream(banner, true, StandardCharsets.UTF_8))) {
       String lines = banner.toString(StandardCharsets.UTF_8);
       assertTrue(lines.contains("gateway  http://127.0.0.1:"), lines);
-      assertTrue(lines.contains("worker   worker-launcher"), lines);
-      assertTrue(lines.contains("tools    tools-launcher"), lines);
+      assertTrue(lines.contains("worker   worker-launcher, handler echo\n"), lines);
+      assertTrue(lines.contains("tools    tools-launcher\n"), lines);
+      assertTrue(lines.contains("admin    http://127.0.0.1:" + p.adminPort() + " (/health, /ready with every role's checks"), lines);
+      // one admin server: the nodes run none of their own
+      assertNull(p.worker().adminPort());
+      assertNull(p.tools().adminPort());
+      HttpClient http = HttpClient.newHttpClient();
+      HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.adminPort() + "/ready")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, ready.statusCode(), ready.body());
+      JsonNode checks = new ObjectMapper().readTree(ready.body()).get("checks");
+      for (String check : List.of("gateway.redis", "gateway.outbound_readers", "worker.redis", "worker.consumer",
+          "tools.redis", "tools.consumer")) {
+        assertTrue(checks.get(check).asBoolean(), check + " in " + ready.body());
+      }
+      HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.adminPort() + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertTrue(metrics.body().contains("sg_tool_calls_total") || metrics.body().contains("sg_"), "metrics of every role");
       String url = "http://127.0.0.1:" + p.gateway().port();
 
       Run hello = sg(env(), "send", "hello", "--url", url, "--wait", "10");
@@ -101,12 +212,12 @@ class LauncherTest {
 
   @Test
   void standaloneStartsAnEmbeddedRedisWhenNoneIsConfigured() throws Exception {
-    SgConfig config = TestRedis.config("embedded");
-    Map<String, String> env = env("SG_HTTP_PORT", "0", "SG_ADMIN_PORT", "-1", "SG_TOOLS_ADMIN_PORT", "-1",
-        "SG_EMBEDDED_REDIS_PORT", "0", "SG_EMBEDDED_REDIS_DIR", tmp.resolve("redis").toString());
+    SgConfig config = config("embedded", env("SG_HTTP_PORT", "0", "SG_WORKER_ADMIN_PORT", "-1",
+        "SG_EMBEDDED_REDIS_PORT", "0", "SG_EMBEDDED_REDIS_DIR", tmp.resolve("redis").toString()));
     ByteArrayOutputStream banner = new ByteArrayOutputStream();
-    try (Pipeline p = Pipeline.start(Role.STANDALONE, config, env, new PrintStream(banner, true, StandardCharsets.UTF_8))) {
+    try (Pipeline p = Pipeline.start(Role.STANDALONE, config, new PrintStream(banner, true, StandardCharsets.UTF_8))) {
       assertTrue(banner.toString(StandardCharsets.UTF_8).contains("(embedded Redis 7.0"), banner.toString(StandardCharsets.UTF_8));
+      assertNull(p.adminPort());
       Run hello = sg(env(), "send", "hi there", "--url", "http://127.0.0.1:" + p.gateway().port());
       assertEquals(0, hello.status(), hello.err());
       assertEquals("hi there", hello.out().trim());

@@ -33,7 +33,7 @@ public interface Tool {
   /** Runs the tool. The result must be a MessagePack-encodable value (null, boolean, number, string, bytes, list, map). */
   Mono<Object> call(Map<String, Object> args, ToolContext ctx);
 
-  /** How long one call may take; null (the default) means the node's {@code SG_TOOL_TIMEOUT_MS}. */
+  /** How long one call may take; null (the default) means the node's {@code tools.timeout_ms} ({@code SG_TOOL_TIMEOUT_MS}). */
   default Duration timeout() {
     return null;
   }

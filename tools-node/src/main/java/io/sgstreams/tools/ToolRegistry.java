@@ -1,5 +1,6 @@
 package io.sgstreams.tools;
 
+import io.sgstreams.core.config.ToolsConfig;
 import io.sgstreams.tools.builtin.CalcTool;
 import io.sgstreams.tools.builtin.ClockTool;
 import io.sgstreams.tools.builtin.EchoTool;
@@ -49,7 +50,7 @@ public final class ToolRegistry {
   }
 
   /** The built-ins {@code echo}, {@code clock} and {@code calc}, configured by {@code settings}. */
-  public static List<Tool> builtins(ToolsSettings settings) {
+  public static List<Tool> builtins(ToolsConfig settings) {
     return List.of(new EchoTool(), new ClockTool(), new CalcTool(settings.calcMaxExprChars()));
   }
 
@@ -57,7 +58,7 @@ public final class ToolRegistry {
    * Built-ins, the {@code list_tools} catalog, and every {@code io.sgstreams.tools.Tool} provider
    * visible to {@code loader}.
    */
-  public static ToolRegistry load(ToolsSettings settings, ClassLoader loader) {
+  public static ToolRegistry load(ToolsConfig settings, ClassLoader loader) {
     List<Tool> all = new ArrayList<>(builtins(settings));
     AtomicReference<ToolRegistry> self = new AtomicReference<>();
     all.add(new ListToolsTool(() -> self.get().tools()));

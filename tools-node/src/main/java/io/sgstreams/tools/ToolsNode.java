@@ -3,6 +3,7 @@ package io.sgstreams.tools;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.HeartbeatRegistry.Heartbeat;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.ToolsConfig;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.Router;
@@ -55,15 +56,16 @@ public final class ToolsNode {
    * port is bound: call it from a main or test thread, never an event loop.
    *
    * @param bus a bus created for {@link Role#TOOLS} (or standalone)
+   * @param settings the tools section of the configuration ({@code config.tools()})
    * @throws ToolRegistryException on duplicate or invalid tool names
    */
-  public static ToolsNode start(RedisEventBus bus, ToolsSettings settings, PrometheusMeterRegistry registry) {
+  public static ToolsNode start(RedisEventBus bus, ToolsConfig settings, PrometheusMeterRegistry registry) {
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
     return start(bus, settings, registry, ToolRegistry.load(settings, cl != null ? cl : ToolsNode.class.getClassLoader()));
   }
 
   /** Starts serving exactly {@code tools}. */
-  public static ToolsNode start(RedisEventBus bus, ToolsSettings settings, PrometheusMeterRegistry registry, ToolRegistry tools) {
+  public static ToolsNode start(RedisEventBus bus, ToolsConfig settings, PrometheusMeterRegistry registry, ToolRegistry tools) {
     Topology t = bus.topology();
     String consumer = bus.consumerName(Role.TOOLS);
     // refuses to start while another live process consumes under this name
@@ -74,7 +76,7 @@ public final class ToolsNode {
       heartbeat.close();
       throw e;
     }
-    ToolDispatcher dispatcher = new ToolDispatcher(bus, tools, settings.toolTimeout(), settings.replyStreamTtl(),
+    ToolDispatcher dispatcher = new ToolDispatcher(bus, tools, settings.toolTimeout(), t.toolsReplyTtl(),
         new ToolMetrics(registry),
         Clock.systemUTC());
     ReceiverOptions options = ReceiverOptions.of(t.toolsStream(), t.toolsGroup(), consumer, bus.config().consumer());
@@ -88,7 +90,7 @@ public final class ToolsNode {
         .add("redis", bus::ping)
         .addSync("consumer", router::running);
     DisposableServer admin = null;
-    if (settings.adminPort() != ToolsSettings.NO_ADMIN) {
+    if (settings.adminPort() != ToolsConfig.NO_ADMIN) {
       try {
         admin = AdminServer.start(settings.adminHost(), settings.adminPort(), registry, readiness);
       } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgstreams.core.config.ToolsConfig;
 import io.sgstreams.tools.builtin.EchoTool;
 import io.sgstreams.tools.testtools.ReverseTool;
 import java.util.List;
@@ -43,7 +44,7 @@ class ToolRegistryTest {
 
   @Test
   void loadsBuiltinsAndServiceLoaderTools() {
-    ToolRegistry r = ToolRegistry.load(ToolsSettings.defaults(), getClass().getClassLoader());
+    ToolRegistry r = ToolRegistry.load(ToolsConfig.defaults(), getClass().getClassLoader());
     assertEquals(List.of("boom", "calc", "clock", "echo", "list_tools", "reverse", "slow"), r.names());
     assertTrue(r.find("reverse").orElseThrow() instanceof ReverseTool);
     assertTrue(r.find("nope").isEmpty());

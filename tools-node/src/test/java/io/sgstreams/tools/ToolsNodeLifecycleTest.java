@@ -12,6 +12,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.bus.StreamFields;
 import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.ToolsConfig;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.envelope.ToolReply;
 import io.sgstreams.core.envelope.ToolRequest;
@@ -59,7 +60,7 @@ class ToolsNodeLifecycleTest {
   }
 
   private ToolsNode node(SgConfig c, PrometheusMeterRegistry registry) {
-    ToolsNode n = ToolsNode.start(bus(Role.TOOLS, c), ToolsSettings.defaults().withAdminPort(ToolsSettings.NO_ADMIN),
+    ToolsNode n = ToolsNode.start(bus(Role.TOOLS, c), ToolsConfig.defaults().withAdminPort(ToolsConfig.NO_ADMIN),
         registry);
     nodes.add(n);
     return n;
@@ -68,7 +69,7 @@ class ToolsNodeLifecycleTest {
   @Test
   void shutdownDrainsTheCallsInFlight() {
     ToolsNode node = node(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    assertNull(node.adminPort(), "SG_ADMIN_PORT=-1 runs no admin server");
+    assertNull(node.adminPort(), "SG_TOOLS_ADMIN_PORT=-1 runs no admin server");
     RedisEventBus worker = bus(Role.WORKER, config);
     String replyTo = t.toolsReplyStream("worker-drain");
     worker.publishToolsRequest(ToolRequest.create("slow", Map.of(), replyTo, null)).block(WAIT);
@@ -122,7 +123,7 @@ class ToolsNodeLifecycleTest {
     try (URLClassLoader extra = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
       Thread.currentThread().setContextClassLoader(extra);
       ToolRegistryException e = assertThrows(ToolRegistryException.class,
-          () -> ToolsNode.start(bus(Role.TOOLS, config), ToolsSettings.defaults().withAdminPort(ToolsSettings.NO_ADMIN),
+          () -> ToolsNode.start(bus(Role.TOOLS, config), ToolsConfig.defaults().withAdminPort(ToolsConfig.NO_ADMIN),
               new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
       assertTrue(e.getMessage().contains("'calc'") && e.getMessage().contains(FakeCalc.class.getName())
           && e.getMessage().contains("io.sgstreams.tools.builtin.CalcTool"), e.getMessage());

@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.bus.StreamFields;
 import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.ToolsConfig;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.ToolReply;
@@ -53,7 +54,7 @@ class ToolsNodeTest {
     t = config.topology();
     toolsBus = TestRedis.bus(TestRedis.url(), Role.TOOLS, config);
     workerBus = TestRedis.bus(TestRedis.url(), Role.WORKER, config);
-    ToolsSettings settings = ToolsSettings.defaults().withAdminPort(0).withToolTimeout(Duration.ofSeconds(2));
+    ToolsConfig settings = ToolsConfigTest.tools(Map.of("SG_TOOLS_ADMIN_PORT", "0", "SG_TOOL_TIMEOUT_MS", "2000"));
     node = ToolsNode.start(toolsBus, settings, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 

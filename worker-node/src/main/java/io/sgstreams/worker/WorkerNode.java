@@ -3,6 +3,7 @@ package io.sgstreams.worker;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.HeartbeatRegistry.Heartbeat;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.WorkerConfig;
 import io.sgstreams.core.consume.Handler;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.Router;
@@ -25,8 +26,8 @@ import reactor.netty.DisposableServer;
  * A worker: consumes the inbound stream with core's {@link Router} (group {@code sg:workers},
  * consumer {@code worker-{node_id}}), runs the handler chosen by {@code SG_WORKER_HANDLER} on
  * each message and publishes its replies; owns one {@link ToolsClient} for tool calls and,
- * unless {@code SG_ADMIN_PORT=-1}, an admin server with {@code /health}, {@code /ready} (Redis
- * reachable, consumer loop alive) and {@code /metrics}.
+ * unless {@code worker.admin_port} is -1, an admin server with {@code /health}, {@code /ready}
+ * (Redis reachable, consumer loop alive) and {@code /metrics}.
  */
 public final class WorkerNode {
   private static final Logger log = LoggerFactory.getLogger(WorkerNode.class);
@@ -38,10 +39,11 @@ public final class WorkerNode {
   private final String consumer;
   private final Heartbeat heartbeat;
   private final StreamMonitor monitor;
+  private final Readiness readiness;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private WorkerNode(RedisEventBus bus, Router router, ToolsClient tools, DisposableServer admin, String consumer,
-      Heartbeat heartbeat, StreamMonitor monitor) {
+      Heartbeat heartbeat, StreamMonitor monitor, Readiness readiness) {
     this.bus = bus;
     this.router = router;
     this.tools = tools;
@@ -49,6 +51,7 @@ public final class WorkerNode {
     this.consumer = consumer;
     this.heartbeat = heartbeat;
     this.monitor = monitor;
+    this.readiness = readiness;
   }
 
   /**
@@ -57,14 +60,15 @@ public final class WorkerNode {
    * an event loop).
    *
    * @param bus created by the caller for {@link Role#WORKER} (or STANDALONE); not closed by the node
+   * @param settings the worker section of the configuration ({@code config.worker()})
    * @throws io.sgstreams.core.config.ConfigException for an unknown {@code SG_WORKER_HANDLER}
    */
-  public static WorkerNode start(RedisEventBus bus, WorkerSettings settings, PrometheusMeterRegistry registry) {
+  public static WorkerNode start(RedisEventBus bus, WorkerConfig settings, PrometheusMeterRegistry registry) {
     return start(bus, settings, registry, Thread.currentThread().getContextClassLoader());
   }
 
-  /** As {@link #start(RedisEventBus, WorkerSettings, PrometheusMeterRegistry)}, looking for user handlers in {@code loader}. */
-  public static WorkerNode start(RedisEventBus bus, WorkerSettings settings, PrometheusMeterRegistry registry, ClassLoader loader) {
+  /** As {@link #start(RedisEventBus, WorkerConfig, PrometheusMeterRegistry)}, looking for user handlers in {@code loader}. */
+  public static WorkerNode start(RedisEventBus bus, WorkerConfig settings, PrometheusMeterRegistry registry, ClassLoader loader) {
     HandlerFactory factory = HandlerRegistry.find(settings.handler(), loader);
     var topology = bus.topology();
     String consumer = bus.consumerName(Role.WORKER);
@@ -81,7 +85,7 @@ public final class WorkerNode {
     WorkerMetrics metrics = new WorkerMetrics(registry);
     ToolsClient tools;
     try {
-      tools = ToolsClient.start(bus, metrics, settings.maxPendingToolCalls(), settings.replyStreamTtl()).block(startupWait);
+      tools = ToolsClient.start(bus, metrics, settings.maxPendingToolCalls(), topology.toolsReplyTtl()).block(startupWait);
     } catch (RuntimeException e) {
       heartbeat.close();
       throw e;
@@ -89,6 +93,7 @@ public final class WorkerNode {
     Router router = null;
     DisposableServer admin = null;
     StreamMonitor monitor = null;
+    Readiness readiness = null;
     try {
       Handler handler = factory.create(new WorkerContext(bus, bus.config(), settings, tools, registry));
       ReceiverOptions opts = ReceiverOptions.of(topology.inboundStream(), topology.workerGroup(), consumer,
@@ -97,11 +102,11 @@ public final class WorkerNode {
       java.util.List<String> watched = new java.util.ArrayList<>(topology.streams());
       watched.add(tools.replyStream());
       monitor = new StreamMonitor(bus, watched).start(StreamMonitor.DEFAULT_INTERVAL);
-      if (settings.adminPort() >= 0) {
-        Router r = router;
-        Readiness readiness = new Readiness(Duration.ofSeconds(2))
-            .add("redis", bus::ping)
-            .addSync("consumer", r::running);
+      Router r = router;
+      readiness = new Readiness(Duration.ofSeconds(2))
+          .add("redis", bus::ping)
+          .addSync("consumer", r::running);
+      if (settings.adminPort() != WorkerConfig.NO_ADMIN) {
         admin = AdminServer.start(settings.adminHost(), settings.adminPort(), registry, readiness);
       }
     } catch (RuntimeException e) {
@@ -124,7 +129,7 @@ public final class WorkerNode {
     log.info("worker {} consuming {} (group {}) with handler '{}'; admin {}", consumer, topology.inboundStream(),
         topology.workerGroup(), factory.name(),
         admin == null ? "off" : "http://" + settings.adminHost() + ":" + admin.port());
-    return new WorkerNode(bus, router, tools, admin, consumer, heartbeat, monitor);
+    return new WorkerNode(bus, router, tools, admin, consumer, heartbeat, monitor, readiness);
   }
 
   /** The admin server's port, or null when it is off. */
@@ -139,6 +144,11 @@ public final class WorkerNode {
 
   public StreamMonitor monitor() {
     return monitor;
+  }
+
+  /** The checks of this node's {@code /ready} ({@code redis}, {@code consumer}), whether or not it runs an admin server. */
+  public Readiness readiness() {
+    return readiness;
   }
 
   /** {@code worker-{node_id}}. */

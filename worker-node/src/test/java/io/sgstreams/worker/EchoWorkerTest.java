@@ -37,8 +37,8 @@ class EchoWorkerTest {
     bus = TestRedis.bus(url, Role.WORKER, config);
     tools = new FakeTools(url, config);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    node = WorkerNode.start(bus, WorkerSettings.fromEnv(Map.of(
-        "SG_ADMIN_PORT", "0", "SG_TOOL_TIMEOUT_MS", "500")), registry);
+    node = WorkerNode.start(bus, Rig.workerConfig(Map.of(
+        "SG_WORKER_ADMIN_PORT", "0", "SG_TOOL_CALL_TIMEOUT_MS", "500")), registry);
   }
 
   @AfterAll

@@ -3,7 +3,9 @@ package io.sgstreams.worker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.ConfigLoader;
 import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.WorkerConfig;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.testing.TestRedis;
 import io.sgstreams.core.topology.Role;
@@ -24,9 +26,16 @@ final class Rig implements AutoCloseable {
     config = TestRedis.config("rig");
     bus = TestRedis.bus(url, Role.WORKER, config);
     tools = withTools ? new FakeTools(url, config) : null;
-    Map<String, String> e = new HashMap<>(Map.of("SG_ADMIN_PORT", "-1"));
+    Map<String, String> e = new HashMap<>(Map.of("SG_WORKER_ADMIN_PORT", "-1"));
     e.putAll(env);
-    node = WorkerNode.start(bus, WorkerSettings.fromEnv(e), registry);
+    node = WorkerNode.start(bus, workerConfig(e), registry);
+  }
+
+  /** The worker section these variables give, as an operator would set them. */
+  static WorkerConfig workerConfig(Map<String, String> env) {
+    Map<String, String> e = new HashMap<>(env);
+    e.putIfAbsent("SG_NODE_ID", "rig");
+    return ConfigLoader.load(null, e).worker();
   }
 
   InboundEnvelope send(String content) {

@@ -21,7 +21,7 @@ class UserHandlerTest {
 
   @Test
   void withNoToolsNodeAToolCallTimesOutIntoAnErrorReply() {
-    try (Rig rig = new Rig(false, Map.of("SG_TOOL_TIMEOUT_MS", "300"))) {
+    try (Rig rig = new Rig(false, Map.of("SG_TOOL_CALL_TIMEOUT_MS", "300"))) {
       long start = System.nanoTime();
       InboundEnvelope in = rig.send("/tool clock");
       OutboundEnvelope out = Outbound.awaitReply(rig.bus, "web", in.id(), Duration.ofSeconds(10));

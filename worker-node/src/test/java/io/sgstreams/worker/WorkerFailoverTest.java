@@ -8,6 +8,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.SgConfig;
+import io.sgstreams.core.config.WorkerConfig;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.testing.Streams;
@@ -33,7 +34,7 @@ class WorkerFailoverTest {
     SgConfig config = TestRedis.config("w1");
     String inbound = config.topology().inboundStream();
     String group = config.topology().workerGroup();
-    WorkerSettings settings = WorkerSettings.fromEnv(Map.of("SG_WORKER_HANDLER", "slow-echo", "SG_ADMIN_PORT", "-1"));
+    WorkerConfig settings = Rig.workerConfig(Map.of("SG_WORKER_HANDLER", "slow-echo", "SG_WORKER_ADMIN_PORT", "-1"));
     RedisEventBus bus1 = TestRedis.bus(url, Role.WORKER, config);
     RedisEventBus bus2 = TestRedis.bus(url, Role.WORKER, config.withNodeId("w2"));
     WorkerNode w1 = WorkerNode.start(bus1, settings, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));

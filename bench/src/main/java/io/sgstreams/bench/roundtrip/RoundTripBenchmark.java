@@ -9,11 +9,9 @@ import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.redis.Redis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
-import io.sgstreams.gateway.GatewaySettings;
 import io.sgstreams.gateway.fanout.ReplyTail;
 import io.sgstreams.testkit.EmbeddedRedis;
 import io.sgstreams.worker.WorkerNode;
-import io.sgstreams.worker.WorkerSettings;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,12 +75,11 @@ public final class RoundTripBenchmark {
     try {
       RedisEventBus pub = bus(redis, Role.GATEWAY, "bench", config, registry, buses);
       reset(pub, config, o.workers());
-      WorkerSettings ws = WorkerSettings.fromEnv(workerEnv(env));
       for (int i = 0; i < o.workers(); i++) {
-        workers.add(WorkerNode.start(bus(redis, Role.WORKER, "bench-w" + i, config, registry, buses), ws, registry));
+        workers.add(WorkerNode.start(bus(redis, Role.WORKER, "bench-w" + i, config, registry, buses), config.worker(), registry));
       }
       if (o.via() == RoundTripOptions.Via.HTTP) {
-        gateway = GatewayNode.start(pub, GatewaySettings.fromEnv(gatewayEnv(env)), registry);
+        gateway = GatewayNode.start(pub, config.gateway(), registry);
         sender = new HttpRequestSender(gateway.port(), o.inflight());
       } else {
         sender = new StreamRequestSender(pub);
@@ -127,34 +124,24 @@ public final class RoundTripBenchmark {
   /**
    * The configuration of every bus of the run: defaults and {@code SG_*} variables, node id
    * {@code bench}, 256 in flight and read per worker unless set, every stream under {@link
-   * #NAMESPACE} and a cap the whole run fits in (so publishing is never refused for backlog).
+   * #NAMESPACE} and a cap the whole run fits in (so publishing is never refused for backlog);
+   * the workers run echo without an admin server; the gateway of {@code --via http} listens on a
+   * free loopback port with no API keys and no rate limit.
    */
   static SgConfig config(RoundTripOptions o, String redisUrl, Map<String, String> env) {
     Map<String, String> cfgEnv = new HashMap<>(env);
     cfgEnv.put("SG_NODE_ID", "bench");
     cfgEnv.putIfAbsent("SG_WORKER_CONCURRENCY", "256");
     cfgEnv.putIfAbsent("SG_READ_COUNT", "256");
+    cfgEnv.put("SG_WORKER_ADMIN_PORT", "-1");
+    cfgEnv.put("SG_WORKER_HANDLER", "echo");
+    cfgEnv.put("SG_HTTP_HOST", "127.0.0.1");
+    cfgEnv.put("SG_HTTP_PORT", "0");
+    cfgEnv.put("SG_API_KEYS", "");
+    cfgEnv.put("SG_RATE_LIMIT_PER_MINUTE", "0");
     SgConfig base = ConfigLoader.load(null, cfgEnv).withRedisUrl(redisUrl);
     long cap = Math.max(100_000L, (long) o.messages() + o.warmup() + 10_000L);
     return base.withTopology(base.topology().withNamespace(NAMESPACE).withMaxLen(cap));
-  }
-
-  /** Worker nodes: the echo handler, no admin server. */
-  static Map<String, String> workerEnv(Map<String, String> env) {
-    Map<String, String> m = new HashMap<>(env);
-    m.put("SG_ADMIN_PORT", "-1");
-    m.put("SG_WORKER_HANDLER", "echo");
-    return m;
-  }
-
-  /** The gateway of {@code --via http}: a free loopback port, no API keys, no rate limit. */
-  static Map<String, String> gatewayEnv(Map<String, String> env) {
-    Map<String, String> m = new HashMap<>(env);
-    m.put("SG_HTTP_HOST", "127.0.0.1");
-    m.put("SG_HTTP_PORT", "0");
-    m.put("SG_API_KEYS", "");
-    m.put("SG_RATE_LIMIT_PER_MINUTE", "0");
-    return m;
   }
 
   /** A bus (connections of its own on the shared client) for {@code role} on node {@code nodeId}; closed by the caller. */

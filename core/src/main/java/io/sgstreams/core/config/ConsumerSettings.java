@@ -47,18 +47,9 @@ public record ConsumerSettings(
     }
   }
 
+  /** Every default ({@code consumer.*} in {@link ConfigSchema}). */
   public static ConsumerSettings defaults() {
-    return new ConsumerSettings(
-        5,
-        Duration.ofSeconds(60),
-        Duration.ofSeconds(5),
-        100,
-        Duration.ofSeconds(2),
-        64,
-        256,
-        Duration.ofSeconds(10),
-        Duration.ofSeconds(10),
-        Duration.ofHours(1));
+    return ConfigSchema.defaults().consumer();
   }
 
   public ConsumerSettings withMaxDeliveries(int n) {

@@ -3,21 +3,30 @@ package io.sgstreams.core.config;
 import java.util.Optional;
 
 /**
- * The whole configuration: loaded once ({@link ConfigLoader}) and passed in. Immutable.
+ * The whole configuration of a process, every role's section included: loaded once
+ * ({@link ConfigLoader}) and passed in. Immutable. Its settings, their variables and defaults
+ * are listed once, in {@link ConfigSchema}.
  *
- * @param redisUrl {@code REDIS_URL}; empty when unset (standalone mode then starts an embedded Redis)
- * @param nodeId {@code SG_NODE_ID}, else the host name: consumer names are {@code {role}-{nodeId}}
- * @param maxEnvelopeBytes largest envelope accepted or produced
+ * @param redis {@code redis.*}: which Redis (or standalone's embedded one)
+ * @param nodeId {@code node.id} ({@code SG_NODE_ID}), else the host name: consumer names are {@code {role}-{nodeId}}
+ * @param topology {@code streams.*} and {@code groups.*}
+ * @param consumer {@code consumer.*}: how every role's consumers read, claim, acknowledge and drain
+ * @param maxEnvelopeBytes {@code envelope.max_bytes}: largest envelope accepted or produced
+ * @param gateway {@code gateway.*}
+ * @param worker {@code worker.*}
+ * @param tools {@code tools.*}
  */
 public record SgConfig(
-    Optional<String> redisUrl,
+    RedisConfig redis,
     String nodeId,
     Topology topology,
     ConsumerSettings consumer,
-    int maxEnvelopeBytes) {
+    int maxEnvelopeBytes,
+    GatewayConfig gateway,
+    WorkerConfig worker,
+    ToolsConfig tools) {
 
   public SgConfig {
-    redisUrl = redisUrl == null ? Optional.empty() : redisUrl.filter(s -> !s.isBlank());
     if (nodeId == null || nodeId.isBlank()) {
       throw new IllegalArgumentException("node id must not be empty");
     }
@@ -26,23 +35,45 @@ public record SgConfig(
     }
   }
 
+  /** Every default, with this node id. */
   public static SgConfig defaults(String nodeId) {
-    return new SgConfig(Optional.empty(), nodeId, Topology.defaults(), ConsumerSettings.defaults(), 1 << 20);
+    return ConfigLoader.load(null, java.util.Map.of(ConfigSchema.Node.ID.env(), nodeId));
+  }
+
+  /** {@code redis.url}; empty when unset. */
+  public Optional<String> redisUrl() {
+    return redis.url();
   }
 
   public SgConfig withRedisUrl(String url) {
-    return new SgConfig(Optional.ofNullable(url), nodeId, topology, consumer, maxEnvelopeBytes);
+    return new SgConfig(redis.withUrl(url), nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
+  }
+
+  public SgConfig withRedis(RedisConfig r) {
+    return new SgConfig(r, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
   }
 
   public SgConfig withNodeId(String id) {
-    return new SgConfig(redisUrl, id, topology, consumer, maxEnvelopeBytes);
+    return new SgConfig(redis, id, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
   }
 
   public SgConfig withTopology(Topology t) {
-    return new SgConfig(redisUrl, nodeId, t, consumer, maxEnvelopeBytes);
+    return new SgConfig(redis, nodeId, t, consumer, maxEnvelopeBytes, gateway, worker, tools);
   }
 
   public SgConfig withConsumer(ConsumerSettings c) {
-    return new SgConfig(redisUrl, nodeId, topology, c, maxEnvelopeBytes);
+    return new SgConfig(redis, nodeId, topology, c, maxEnvelopeBytes, gateway, worker, tools);
+  }
+
+  public SgConfig withGateway(GatewayConfig g) {
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, g, worker, tools);
+  }
+
+  public SgConfig withWorker(WorkerConfig w) {
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, w, tools);
+  }
+
+  public SgConfig withTools(ToolsConfig t) {
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, t);
   }
 }

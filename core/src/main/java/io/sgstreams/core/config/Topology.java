@@ -2,12 +2,18 @@ package io.sgstreams.core.config;
 
 import io.sgstreams.core.topology.StreamKeys;
 import io.sgstreams.core.topology.StreamPolicy;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Stream and group names (the wire contract's defaults, overridable), stream caps and the
- * platforms this deployment serves. Every key is derived through {@link StreamKeys}.
+ * Stream and group names (the wire contract's defaults, overridable), stream caps, the platforms
+ * this deployment serves and how long a tool reply stream outlives its worker
+ * ({@code streams.*} and {@code groups.*} of {@code streams.yaml}). Every key is derived through
+ * {@link StreamKeys}.
+ *
+ * @param toolsReplyTtl expiry of a worker's tool reply stream: the worker sets it and refreshes
+ *     it every tenth while it lives; the tools node gives it to a reply stream that has none
  */
 public record Topology(
     String inboundStream,
@@ -21,7 +27,8 @@ public record Topology(
     String heartbeatPrefix,
     long maxLen,
     long dlqMaxLen,
-    List<String> platforms) {
+    List<String> platforms,
+    Duration toolsReplyTtl) {
 
   /**
    * The platform whose replies a gateway pushes to a URL. Its outbound stream is read through
@@ -47,22 +54,13 @@ public record Topology(
     dlqMaxLen = Math.max(MIN_MAXLEN, dlqMaxLen);
     platforms = List.copyOf(platforms);
     platforms.forEach(StreamKeys::requireSegment);
+    if (toolsReplyTtl == null || toolsReplyTtl.isNegative() || toolsReplyTtl.isZero()) {
+      throw new IllegalArgumentException("tools reply TTL must be positive, got " + toolsReplyTtl);
+    }
   }
 
   public static Topology defaults() {
-    return new Topology(
-        "sg:stream:inbound",
-        "sg:workers",
-        "sg:stream:outbound",
-        "sg:gateway",
-        "sg:stream:tools",
-        "sg:tools",
-        "sg:stream:tools:reply",
-        "sg:stream:dlq",
-        "sg:heartbeat",
-        100_000,
-        1_000_000,
-        List.of("web", "webhook"));
+    return ConfigSchema.defaults().topology();
   }
 
   /** {@code sg:stream:outbound:{platform}}. */
@@ -131,18 +129,19 @@ public record Topology(
 
   public Topology withMaxLen(long n) {
     return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
-        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, n, dlqMaxLen, platforms);
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, n, dlqMaxLen, platforms, toolsReplyTtl);
   }
 
   public Topology withPlatforms(List<String> p) {
     return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
-        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, p);
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, p, toolsReplyTtl);
   }
 
   /** Same topology with every stream and group name under another prefix (tests, benchmarks). */
   public Topology withNamespace(String ns) {
     return new Topology(ns + ":inbound", ns + ":workers", ns + ":outbound", ns + ":gateway", ns + ":tools",
-        ns + ":tools-group", ns + ":tools:reply", ns + ":dlq", ns + ":heartbeat", maxLen, dlqMaxLen, platforms);
+        ns + ":tools-group", ns + ":tools:reply", ns + ":dlq", ns + ":heartbeat", maxLen, dlqMaxLen, platforms,
+        toolsReplyTtl);
   }
 
   private static void requireName(String what, String value) {

@@ -4,7 +4,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 
-/** The ops endpoints on a port of their own ({@code SG_ADMIN_PORT}, default 9090) for workers and tools nodes. */
+/**
+ * The ops endpoints on a port of their own for worker and tools nodes ({@code worker.admin_port},
+ * {@code tools.admin_port}, default 9090); {@code sg standalone} runs one for all its roles.
+ */
 public final class AdminServer {
   public static final int DEFAULT_PORT = 9090;
 

@@ -36,6 +36,15 @@ public final class Readiness {
     return add(name, () -> Mono.fromSupplier(probe::getAsBoolean));
   }
 
+  /**
+   * Adds the checks {@code other} has now, each named {@code prefix + name}: one {@code /ready}
+   * for several roles of a process ({@code worker.consumer}, {@code tools.redis}, …).
+   */
+  public Readiness addAll(String prefix, Readiness other) {
+    other.checks.forEach(c -> checks.add(new Check(prefix + c.name(), c.probe())));
+    return this;
+  }
+
   public Mono<Report> check() {
     return Flux.fromIterable(checks)
         .concatMap(c -> Mono.defer(c.probe())

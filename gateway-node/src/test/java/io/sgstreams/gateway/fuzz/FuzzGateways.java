@@ -3,17 +3,17 @@ package io.sgstreams.gateway.fuzz;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.config.ConfigLoader;
+import io.sgstreams.core.config.GatewayConfig;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.testing.TestRedis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
-import io.sgstreams.gateway.GatewaySettings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,10 +41,15 @@ final class FuzzGateways implements AutoCloseable {
     probe = TestRedis.bus(url, Role.WORKER, config.withNodeId("fuzz-probe"));
     authBus = TestRedis.bus(url, Role.GATEWAY, config.withNodeId("fuzz-auth"));
     openBus = TestRedis.bus(url, Role.GATEWAY, config.withNodeId("fuzz-open"));
-    auth = GatewayNode.start(authBus, GatewaySettings.defaults().withApiKeys(List.of(KEY)).withRateLimitPerMinute(0),
-        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    open = GatewayNode.start(openBus, GatewaySettings.defaults().withRateLimitPerMinute(0),
-        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    auth = GatewayNode.start(authBus, gateway(Map.of("SG_API_KEYS", KEY)), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    open = GatewayNode.start(openBus, gateway(Map.of()), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** A gateway section on a free port, rate limit off, plus {@code settings}. */
+  private static GatewayConfig gateway(Map<String, String> settings) {
+    Map<String, String> env = new java.util.HashMap<>(settings);
+    env.putAll(Map.of("SG_NODE_ID", "fuzz", "SG_HTTP_PORT", "0", "SG_RATE_LIMIT_PER_MINUTE", "0"));
+    return ConfigLoader.load(null, env).gateway();
   }
 
   /** XLEN of the inbound stream: how many messages the gateways have published so far. */

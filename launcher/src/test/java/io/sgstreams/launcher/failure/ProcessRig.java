@@ -15,7 +15,6 @@ import io.sgstreams.core.testing.Streams;
 import io.sgstreams.core.testing.TestRedis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
-import io.sgstreams.gateway.GatewaySettings;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -120,7 +119,7 @@ final class ProcessRig implements AutoCloseable {
     Map<String, String> e = new HashMap<>(env);
     int port = freePort();
     e.put("SG_NODE_ID", nodeId);
-    e.put("SG_ADMIN_PORT", Integer.toString(port));
+    e.put("SG_WORKER_ADMIN_PORT", Integer.toString(port));
     e.put("SG_WORKER_HANDLER", handler);
     e.putAll(extra);
     NodeProcess p = NodeProcess.start("worker", "worker-" + nodeId + "-" + children.size(), e, port, logDir);
@@ -148,8 +147,8 @@ final class ProcessRig implements AutoCloseable {
   /** The client side: a gateway node in this JVM (free port, no rate limit) and SSE subscriptions to {@code channels}. */
   SseReplies startGateway(List<String> channels) throws InterruptedException {
     gatewayRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    GatewaySettings s = GatewaySettings.fromEnv(Map.of(
-        "SG_HTTP_PORT", "0", "SG_RATE_LIMIT_PER_MINUTE", "0", "SG_SSE_HEARTBEAT_MS", "1000"));
+    var s = ConfigLoader.load(null, Map.of("SG_NODE_ID", "client",
+        "SG_HTTP_PORT", "0", "SG_RATE_LIMIT_PER_MINUTE", "0", "SG_SSE_HEARTBEAT_MS", "1000")).gateway();
     gateway = GatewayNode.start(bus(Role.GATEWAY), s, gatewayRegistry);
     sse = SseReplies.subscribe(gateway.port(), channels);
     return sse;

@@ -45,7 +45,7 @@ public final class ToolDispatcher implements Handler {
 
   /**
    * @param defaultTimeout for tools that declare none
-   * @param replyStreamTtl expiry given to a reply stream that has none (see {@code ToolsSettings})
+   * @param replyStreamTtl expiry given to a reply stream that has none (`streams.tools_reply_ttl_ms`)
    */
   public ToolDispatcher(RedisEventBus bus, ToolRegistry tools, Duration defaultTimeout, Duration replyStreamTtl,
       ToolMetrics metrics, Clock clock) {

@@ -13,6 +13,6 @@ public final class EchoHandlerFactory implements HandlerFactory {
 
   @Override
   public Handler create(WorkerContext ctx) {
-    return new EchoHandler(ctx.tools(), ctx.settings().toolTimeout());
+    return new EchoHandler(ctx.tools(), ctx.settings().toolCallTimeout());
   }
 }

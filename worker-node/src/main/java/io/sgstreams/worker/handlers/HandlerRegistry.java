@@ -1,8 +1,8 @@
 package io.sgstreams.worker.handlers;
 
 import io.sgstreams.core.config.ConfigException;
+import io.sgstreams.core.config.ConfigSchema;
 import io.sgstreams.worker.HandlerFactory;
-import io.sgstreams.worker.WorkerSettings;
 import io.sgstreams.worker.openai.OpenAiHandlerFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +39,7 @@ public final class HandlerRegistry {
     }
     TreeSet<String> known = new TreeSet<>();
     all.forEach(f -> known.add(f.name()));
-    throw new ConfigException(WorkerSettings.HANDLER, name,
+    throw new ConfigException(ConfigSchema.Worker.HANDLER.env(), name,
         "unknown handler; known: " + String.join(", ", known)
             + " (user handlers implement io.sgstreams.worker.HandlerFactory, listed in META-INF/services)");
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sgstreams.core.bus.StreamException;
+import io.sgstreams.core.config.WorkerConfig;
 import io.sgstreams.core.consume.Delivery;
 import io.sgstreams.core.consume.Handler;
 import io.sgstreams.core.consume.HandlerResult;
@@ -14,7 +15,6 @@ import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.worker.handlers.Inbound;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.envelope.ToolReply;
-import io.sgstreams.worker.WorkerSettings;
 import io.sgstreams.worker.internal.Json;
 import io.sgstreams.worker.tools.ToolCallException;
 import io.sgstreams.worker.tools.ToolsClient;
@@ -41,10 +41,10 @@ public final class OpenAiHandler implements Handler {
 
   private final OpenAiClient client;
   private final ToolsClient tools;
-  private final WorkerSettings settings;
+  private final WorkerConfig settings;
   private final ArrayNode toolDefs = ToolSchemas.builtIns();
 
-  public OpenAiHandler(OpenAiClient client, ToolsClient tools, WorkerSettings settings) {
+  public OpenAiHandler(OpenAiClient client, ToolsClient tools, WorkerConfig settings) {
     this.client = client;
     this.tools = tools;
     this.settings = settings;
@@ -100,7 +100,7 @@ public final class OpenAiHandler implements Handler {
     } catch (IllegalArgumentException e) {
       return Mono.just(toolMessage(id, Json.render(Map.of("error", "bad_arguments", "message", e.getMessage()))));
     }
-    Duration timeout = settings.toolTimeout();
+    Duration timeout = settings.toolCallTimeout();
     return tools.callTool(name, args, timeout, in)
         .map(r -> toolMessage(id, render(r)))
         .onErrorResume(ToolCallException.class,

@@ -5,7 +5,7 @@ import io.sgstreams.worker.HandlerFactory;
 import io.sgstreams.worker.WorkerContext;
 import io.sgstreams.worker.metrics.WorkerMetrics;
 
-/** {@code SG_WORKER_HANDLER=openai}: base URL, model and key from {@code OPENAI_*} (see WorkerSettings). */
+/** {@code SG_WORKER_HANDLER=openai}: base URL, model and key from {@code OPENAI_*} (the {@code worker} section). */
 public final class OpenAiHandlerFactory implements HandlerFactory {
   @Override
   public String name() {

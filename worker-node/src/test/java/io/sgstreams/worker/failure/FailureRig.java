@@ -7,13 +7,13 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.bus.StreamFields;
+import io.sgstreams.core.config.ConfigLoader;
 import io.sgstreams.core.config.ConsumerSettings;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.testing.TestRedis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.worker.WorkerNode;
-import io.sgstreams.worker.WorkerSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,8 +39,8 @@ final class FailureRig implements AutoCloseable {
     config = base.withConsumer(consumer.apply(base.consumer())).withRedisUrl(url);
     workerBus = TestRedis.bus(url, Role.WORKER, config);
     probe = TestRedis.bus(url, Role.GATEWAY, config.withNodeId("probe"));
-    node = WorkerNode.start(workerBus, WorkerSettings.fromEnv(Map.of(
-        WorkerSettings.HANDLER, handler, WorkerSettings.ADMIN_PORT, "-1")),
+    node = WorkerNode.start(workerBus, ConfigLoader.load(null, Map.of(
+        "SG_NODE_ID", "failure-rig", "SG_WORKER_HANDLER", handler, "SG_WORKER_ADMIN_PORT", "-1")).worker(),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 

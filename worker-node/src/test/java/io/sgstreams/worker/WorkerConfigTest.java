@@ -6,20 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sgstreams.core.config.ConfigException;
+import io.sgstreams.core.config.WorkerConfig;
 import io.sgstreams.worker.handlers.HandlerRegistry;
 import io.sgstreams.worker.handlers.ToolCommand;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class WorkerSettingsTest {
+/** The worker section as the node reads it (the loader itself is tested in core's ConfigLoaderTest). */
+class WorkerConfigTest {
   @Test
   void defaults() {
-    WorkerSettings s = WorkerSettings.fromEnv(Map.of());
+    WorkerConfig s = Rig.workerConfig(Map.of());
     assertEquals("echo", s.handler());
     assertEquals("127.0.0.1", s.adminHost());
     assertEquals(9090, s.adminPort());
-    assertEquals(Duration.ofSeconds(30), s.toolTimeout());
+    assertEquals(Duration.ofSeconds(30), s.toolCallTimeout());
     assertEquals(Duration.ofSeconds(120), s.handlerTimeout());
     assertEquals("https://api.openai.com/v1", s.openAiBaseUrl());
     assertEquals("gpt-4o-mini", s.openAiModel());
@@ -29,25 +31,32 @@ class WorkerSettingsTest {
 
   @Test
   void readsTheEnvironmentAndHidesTheKey() {
-    WorkerSettings s = WorkerSettings.fromEnv(Map.of("SG_ADMIN_PORT", "-1", "SG_TOOL_TIMEOUT_MS", "250",
+    WorkerConfig s = Rig.workerConfig(Map.of("SG_WORKER_ADMIN_PORT", "-1", "SG_TOOL_CALL_TIMEOUT_MS", "250",
         "OPENAI_BASE_URL", "http://localhost:1234/v1/", "OPENAI_API_KEY", "sk-secret", "SG_OPENAI_MAX_TOOL_ROUNDS", "2"));
     assertEquals(-1, s.adminPort());
-    assertEquals(Duration.ofMillis(250), s.toolTimeout());
+    assertEquals(Duration.ofMillis(250), s.toolCallTimeout());
     assertEquals("http://localhost:1234/v1", s.openAiBaseUrl());
     assertEquals(2, s.openAiMaxToolRounds());
     assertFalse(s.toString().contains("sk-secret"));
   }
 
   @Test
+  void formerNamesStillSetTheWorker() {
+    WorkerConfig s = Rig.workerConfig(Map.of("SG_ADMIN_PORT", "-1", "SG_TOOL_TIMEOUT_MS", "250"));
+    assertEquals(-1, s.adminPort());
+    assertEquals(Duration.ofMillis(250), s.toolCallTimeout());
+  }
+
+  @Test
   void badValuesNameTheVariable() {
+    assertEquals("SG_WORKER_ADMIN_PORT", assertThrows(ConfigException.class,
+        () -> Rig.workerConfig(Map.of("SG_WORKER_ADMIN_PORT", "http"))).key());
     assertEquals("SG_ADMIN_PORT", assertThrows(ConfigException.class,
-        () -> WorkerSettings.fromEnv(Map.of("SG_ADMIN_PORT", "http"))).key());
-    assertEquals("SG_ADMIN_PORT", assertThrows(ConfigException.class,
-        () -> WorkerSettings.fromEnv(Map.of("SG_ADMIN_PORT", "70000"))).key());
-    assertEquals("SG_TOOL_TIMEOUT_MS", assertThrows(ConfigException.class,
-        () -> WorkerSettings.fromEnv(Map.of("SG_TOOL_TIMEOUT_MS", "0"))).key());
+        () -> Rig.workerConfig(Map.of("SG_ADMIN_PORT", "70000"))).key());
+    assertEquals("SG_TOOL_CALL_TIMEOUT_MS", assertThrows(ConfigException.class,
+        () -> Rig.workerConfig(Map.of("SG_TOOL_CALL_TIMEOUT_MS", "0"))).key());
     assertEquals("OPENAI_BASE_URL", assertThrows(ConfigException.class,
-        () -> WorkerSettings.fromEnv(Map.of("OPENAI_BASE_URL", "not a url"))).key());
+        () -> Rig.workerConfig(Map.of("OPENAI_BASE_URL", "not a url"))).key());
   }
 
   @Test
