@@ -1,8 +1,8 @@
 package io.sgstreams.launcher;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sgstreams.core.json.Json;
 import io.sgstreams.core.config.ConfigLoader;
 import io.sgstreams.core.config.ConfigSource;
 import io.sgstreams.core.config.LoadedConfig;
@@ -43,7 +43,6 @@ final class ConfigCommand implements Callable<Integer> {
     }
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Sg.Context ctx;
 
@@ -70,7 +69,7 @@ final class ConfigCommand implements Callable<Integer> {
   }
 
   static String json(Role role, LoadedConfig loaded) {
-    ObjectNode root = JSON.createObjectNode();
+    ObjectNode root = Json.object();
     root.put("role", role.wire());
     root.put("file", loaded.file().map(Object::toString).orElse(null));
     ArrayNode settings = root.putArray("settings");
@@ -89,7 +88,7 @@ final class ConfigCommand implements Callable<Integer> {
     }
     ArrayNode warnings = root.putArray("warnings");
     loaded.warningsFor(role).forEach(w -> warnings.add(w.message()));
-    return root.toString();
+    return Json.write(root);
   }
 
   /** Numbers as numbers, lists as arrays, secrets and everything else as (masked) strings, unset as null. */

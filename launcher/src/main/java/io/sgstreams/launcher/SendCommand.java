@@ -1,7 +1,7 @@
 package io.sgstreams.launcher;
 
+import io.sgstreams.core.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -55,7 +55,6 @@ final class SendCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the gateway's JSON answer instead of the content")
   boolean json;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Sg.Context ctx;
 
@@ -79,7 +78,7 @@ final class SendCommand implements Callable<Integer> {
         "http://127.0.0.1:" + env.getOrDefault("SG_HTTP_PORT", "8080"));
     String key = apiKey != null ? apiKey : env.getOrDefault("SG_API_KEY", firstKey(env.get("SG_API_KEYS")));
 
-    ObjectNode body = JSON.createObjectNode();
+    ObjectNode body = Json.object();
     body.put("platform", platform);
     body.put("channel_id", channel);
     body.put("user_id", user != null ? user : env.getOrDefault("USER", "cli"));
@@ -141,9 +140,9 @@ final class SendCommand implements Callable<Integer> {
 
   private static JsonNode parse(String body) {
     try {
-      return JSON.readTree(body == null || body.isEmpty() ? "{}" : body);
+      return Json.readTree(body == null || body.isEmpty() ? "{}" : body);
     } catch (IOException e) {
-      return JSON.createObjectNode();
+      return Json.object();
     }
   }
 

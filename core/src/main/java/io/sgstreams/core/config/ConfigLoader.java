@@ -27,6 +27,9 @@ import java.util.Optional;
  * file is {@code $SG_CONFIG} if set, else {@code ./streams.yaml} if present.
  */
 public final class ConfigLoader {
+  /** streams.yaml is read with Jackson's YAML factory (JSON goes through core's one {@code json.Json} mapper). */
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
   /** The variable naming the YAML file. */
   public static final String CONFIG_FILE_ENV = "SG_CONFIG";
 
@@ -148,7 +151,7 @@ public final class ConfigLoader {
   private static void readYaml(Path yaml, Map<String, Raw> raw) {
     JsonNode root;
     try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(yaml));
+      root = YAML.readTree(Files.readAllBytes(yaml));
     } catch (JsonProcessingException e) {
       throw new ConfigException(yaml + ": not valid YAML: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
