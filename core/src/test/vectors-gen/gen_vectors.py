@@ -344,6 +344,25 @@ invalid("tool_reply_missing_ok", "tool_reply without ok", without(tool_reply_min
 invalid("tool_reply_error_missing", "tool_reply with ok false and no error",
         replaced(without(tool_reply_min(), "result"), "ok", False), key="error")
 
+# --- valid: tenant_id (issue 10: set by the gateway from the caller's key, copied to replies)
+
+def with_tenant(pairs, tenant):
+    """pairs with ("tenant_id", tenant) right after channel_id, where this project's encoder writes it."""
+    out = []
+    for k, v in pairs:
+        out.append((k, v))
+        if k == "channel_id":
+            out.append(("tenant_id", tenant))
+    return out
+
+
+valid("inbound_tenant", "inbound owned by tenant 'acme' (tenant_id after channel_id)",
+      with_tenant(inbound_min(), "acme"), "inbound", canonical=True)
+valid("outbound_tenant", "outbound reply to tenant 'acme' with every optional key",
+      with_tenant(outbound_full_pairs, "acme"), "outbound", canonical=True)
+valid("inbound_tenant_nil", "tenant_id nil: read as absent (the default tenant)",
+      with_tenant(inbound_min(), None), "inbound")
+
 # --- invalid: wrong types and values
 
 def wrong(name, description, base, key, value, err_key=None):
@@ -364,6 +383,8 @@ wrong("enqueued_at_float", "enqueued_at as float", inbound_min(), "enqueued_at",
 wrong("enqueued_at_u64_overflow", "enqueued_at = 2^64-1, beyond int64", inbound_min(), "enqueued_at", 2 ** 64 - 1)
 wrong("content_bin", "content as bin (str only)", inbound_min(), "content", b"hello")
 wrong("user_id_int", "user_id as int", inbound_min(), "user_id", 9)
+wrong("tenant_id_int", "tenant_id as int", with_tenant(inbound_min(), "acme"), "tenant_id", 7)
+wrong("tenant_id_empty", "outbound with empty tenant_id", with_tenant(outbound_min(), "acme"), "tenant_id", "")
 invalid("deadline_str", "deadline as str", inbound_min() + [("deadline", "soon")], key="deadline")
 invalid("headers_not_map", "headers as array", inbound_min() + [("headers", ["traceparent"])], key="headers")
 invalid("headers_value_int", "a header value as int", inbound_min() + [("headers", {"x-retry": 3})],

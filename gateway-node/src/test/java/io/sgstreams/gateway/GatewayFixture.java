@@ -118,6 +118,10 @@ final class GatewayFixture implements AutoCloseable {
     return Json.readTree(r.body());
   }
 
+  static JsonNode json(String text) throws Exception {
+    return Json.readTree(text);
+  }
+
   static String message(String channel, String content) {
     return "{\"channel_id\":\"" + channel + "\",\"user_id\":\"u1\",\"content\":\"" + content + "\"}";
   }

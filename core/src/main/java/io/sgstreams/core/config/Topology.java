@@ -83,9 +83,9 @@ public record Topology(
     return StreamKeys.child(StreamKeys.child(inboundStream, "ratelimit"), caller + "-" + window);
   }
 
-  /** {@code {inbound}:idempotency:{caller}-{keyHash}}: a gateway's record of one Idempotency-Key. */
-  public String idempotencyKey(String caller, String keyHash) {
-    return StreamKeys.child(StreamKeys.child(inboundStream, "idempotency"), caller + "-" + keyHash);
+  /** {@code {inbound}:idempotency:{tenant}:{caller}-{keyHash}}: a gateway's record of one Idempotency-Key. */
+  public String idempotencyKey(String tenant, String caller, String keyHash) {
+    return StreamKeys.child(StreamKeys.child(StreamKeys.child(inboundStream, "idempotency"), tenant), caller + "-" + keyHash);
   }
 
   /** {@code sg:heartbeat:{consumer}}: the key a live process holds for one of its consumer names. */

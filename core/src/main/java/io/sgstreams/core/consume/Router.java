@@ -23,8 +23,8 @@ import reactor.core.publisher.Sinks;
  * Runs a handler over a receiver: the consumer engine every node uses.
  *
  * <ul>
- *   <li>Up to {@code maxInFlight} entries at once; entries of the same (platform, channel_id)
- *       one at a time, in stream order.
+ *   <li>Up to {@code maxInFlight} entries at once; entries of the same conversation (tenant,
+ *       platform, channel_id) one at a time, in stream order.
  *   <li>A delivery is acknowledged only after its handler succeeded and every reply was
  *       published.
  *   <li>An undecodable entry, one delivered more than {@code maxDeliveries} times, or one whose
@@ -229,9 +229,9 @@ public final class Router {
   }
 
   /** A conversation: entries with equal keys run one at a time, in stream order. */
-  record OrderKey(String platform, String channelId) {}
+  record OrderKey(String tenant, String platform, String channelId) {}
 
-  /** Per-conversation order: (platform, channel_id); other kinds are unordered. */
+  /** Per-conversation order: (tenant, platform, channel_id); other kinds are unordered. */
   static OrderKey orderKey(Delivery d) {
     if (d.decodeError().isPresent()) {
       return null;
@@ -240,7 +240,7 @@ public final class Router {
     if (e.platform() == null || e.channelId() == null) {
       return null;
     }
-    return new OrderKey(e.platform(), e.channelId());
+    return new OrderKey(e.tenant(), e.platform(), e.channelId());
   }
 
   private Mono<Void> process(Delivery delivery) {

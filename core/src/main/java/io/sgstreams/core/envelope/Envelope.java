@@ -33,6 +33,23 @@ public sealed interface Envelope permits InboundEnvelope, OutboundEnvelope, Tool
     /** {@code channel_id}: required (non-empty) on inbound/outbound, nullable on tool kinds. */
     String channelId();
 
+    /**
+     * {@code tenant_id}: the tenant whose conversation this is (inbound: set by the gateway from the
+     * caller's key, never from a client; outbound: copied from the request), or null when absent.
+     */
+    default String tenantId() {
+        return null;
+    }
+
+    /** The tenant, {@link #DEFAULT_TENANT} when {@code tenant_id} is absent (auth off, a foreign publisher). */
+    default String tenant() {
+        String t = tenantId();
+        return t == null ? DEFAULT_TENANT : t;
+    }
+
+    /** The tenant of callers without one (auth off, a bare key) and of envelopes without {@code tenant_id}. */
+    String DEFAULT_TENANT = "default";
+
     /** {@code enqueued_at}: epoch ms when the original request entered the system. */
     long enqueuedAt();
 

@@ -3,6 +3,7 @@ package io.sgstreams.core.envelope;
 import static io.sgstreams.core.envelope.WireKeys.ARGS;
 import static io.sgstreams.core.envelope.WireKeys.ATTACHMENTS;
 import static io.sgstreams.core.envelope.WireKeys.CHANNEL_ID;
+import static io.sgstreams.core.envelope.WireKeys.TENANT_ID;
 import static io.sgstreams.core.envelope.WireKeys.CONTENT;
 import static io.sgstreams.core.envelope.WireKeys.CORRELATION_ID;
 import static io.sgstreams.core.envelope.WireKeys.DEADLINE;
@@ -78,6 +79,7 @@ final class EnvelopeReader {
     private String correlationId;
     private String platform;
     private String channelId;
+    private String tenantId;
     private long enqueuedAt;
     private Long deadline;
     private Map<String, String> headers;
@@ -245,8 +247,11 @@ final class EnvelopeReader {
                     if (has(REPLY_TO)) {
                         notEmpty(REPLY_TO, replyTo);
                     }
-                    return new InboundEnvelope((int) v, id, correlationId, platform, channelId, enqueuedAt, deadline,
-                            hdrs, userId, content, attachments, replyTo, metadata, extra);
+                    if (has(TENANT_ID)) {
+                        notEmpty(TENANT_ID, tenantId);
+                    }
+                    return new InboundEnvelope((int) v, id, correlationId, platform, channelId, tenantId, enqueuedAt,
+                            deadline, hdrs, userId, content, attachments, replyTo, metadata, extra);
                 case OUTBOUND:
                     require(PLATFORM);
                     require(CHANNEL_ID);
@@ -260,7 +265,10 @@ final class EnvelopeReader {
                     if (has(MESSAGE_KEY)) {
                         notEmpty(MESSAGE_KEY, messageKey);
                     }
-                    return new OutboundEnvelope((int) v, id, correlationId, platform, channelId, enqueuedAt,
+                    if (has(TENANT_ID)) {
+                        notEmpty(TENANT_ID, tenantId);
+                    }
+                    return new OutboundEnvelope((int) v, id, correlationId, platform, channelId, tenantId, enqueuedAt,
                             deadline, hdrs, type, inReplyTo, content, attachments, messageKey, extra);
                 case TOOL_REQUEST:
                     require(TOOL);
@@ -367,6 +375,9 @@ final class EnvelopeReader {
                 break;
             case CHANNEL_ID:
                 channelId = str(kid);
+                break;
+            case TENANT_ID:
+                tenantId = str(kid);
                 break;
             case ENQUEUED_AT: {
                 Long l = int64(kid);

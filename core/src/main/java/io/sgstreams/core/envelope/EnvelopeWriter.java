@@ -3,6 +3,7 @@ package io.sgstreams.core.envelope;
 import static io.sgstreams.core.envelope.WireKeys.ARGS;
 import static io.sgstreams.core.envelope.WireKeys.ATTACHMENTS;
 import static io.sgstreams.core.envelope.WireKeys.CHANNEL_ID;
+import static io.sgstreams.core.envelope.WireKeys.TENANT_ID;
 import static io.sgstreams.core.envelope.WireKeys.CONTENT;
 import static io.sgstreams.core.envelope.WireKeys.CORRELATION_ID;
 import static io.sgstreams.core.envelope.WireKeys.DEADLINE;
@@ -99,7 +100,7 @@ final class EnvelopeWriter {
     private static void write(MessagePacker p, Envelope e) throws IOException {
         Kind kind = e.kind();
         int n = 5 + (e.platform() != null ? 1 : 0) + (e.channelId() != null ? 1 : 0)
-                + (e.deadline() != null ? 1 : 0) + (e.headers().isEmpty() ? 0 : 1) + e.extra().size();
+                + (e.tenantId() != null ? 1 : 0) + (e.deadline() != null ? 1 : 0) + (e.headers().isEmpty() ? 0 : 1) + e.extra().size();
         if (e instanceof InboundEnvelope) {
             InboundEnvelope in = (InboundEnvelope) e;
             n += 2 + (in.attachments().isEmpty() ? 0 : 1) + (in.replyTo() != null ? 1 : 0)
@@ -132,6 +133,10 @@ final class EnvelopeWriter {
         if (e.channelId() != null) {
             key(p, CHANNEL_ID);
             p.packString(e.channelId());
+        }
+        if (e.tenantId() != null) {
+            key(p, TENANT_ID);
+            p.packString(e.tenantId());
         }
         key(p, ENQUEUED_AT);
         p.packLong(e.enqueuedAt());

@@ -18,6 +18,7 @@ public record OutboundEnvelope(
         String correlationId,
         String platform,
         String channelId,
+        String tenantId,
         long enqueuedAt,
         Long deadline,
         Map<String, String> headers,
@@ -39,6 +40,7 @@ public record OutboundEnvelope(
         Checks.notEmpty(correlationId, "correlationId");
         Checks.notEmpty(platform, "platform");
         Checks.notEmpty(channelId, "channelId");
+        Checks.notEmptyIfSet(tenantId, "tenantId");
         headers = Checks.headers(headers);
         Checks.notEmpty(type, "type");
         Checks.notEmpty(inReplyTo, "inReplyTo");
@@ -55,7 +57,7 @@ public record OutboundEnvelope(
 
     /**
      * The {@code seq}-th reply of {@code type} to {@code in}: a fresh id; {@code correlationId}, {@code platform},
-     * {@code channelId}, {@code enqueuedAt}, {@code deadline} and {@code headers} (so {@code traceparent} flows)
+     * {@code channelId}, {@code tenantId} (so the reply goes back to its tenant only), {@code enqueuedAt}, {@code deadline} and {@code headers} (so {@code traceparent} flows)
      * copied from {@code in}; {@code inReplyTo = in.id()}; and the deterministic {@link #messageKey(String,
      * String, int) message key}, so a handler that is retried for the same inbound envelope produces the same key
      * and the gateway can drop the duplicate delivery.
@@ -65,7 +67,7 @@ public record OutboundEnvelope(
     public static OutboundEnvelope replyTo(InboundEnvelope in, String type, String content, int seq) {
         Checks.notNull(in, "in");
         return new OutboundEnvelope(SCHEMA_VERSION, Ids.newId(), in.correlationId(), in.platform(), in.channelId(),
-                in.enqueuedAt(), in.deadline(), in.headers(), type, in.id(), content, null,
+                in.tenantId(), in.enqueuedAt(), in.deadline(), in.headers(), type, in.id(), content, null,
                 messageKey(in.id(), type, seq), null);
     }
 
@@ -88,17 +90,17 @@ public record OutboundEnvelope(
     }
 
     public OutboundEnvelope withAttachments(List<Attachment> attachments) {
-        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
                 inReplyTo, content, attachments, messageKey, extra);
     }
 
     public OutboundEnvelope withDeadline(Long deadline) {
-        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
                 inReplyTo, content, attachments, messageKey, extra);
     }
 
     public OutboundEnvelope withHeaders(Map<String, String> headers) {
-        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
                 inReplyTo, content, attachments, messageKey, extra);
     }
 
@@ -108,12 +110,12 @@ public record OutboundEnvelope(
     }
 
     public OutboundEnvelope withMessageKey(String messageKey) {
-        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
                 inReplyTo, content, attachments, messageKey, extra);
     }
 
     public OutboundEnvelope withExtra(Map<String, Value> extra) {
-        return new OutboundEnvelope(v, id, correlationId, platform, channelId, enqueuedAt, deadline, headers, type,
+        return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
                 inReplyTo, content, attachments, messageKey, extra);
     }
 }

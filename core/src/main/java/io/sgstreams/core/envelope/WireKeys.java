@@ -26,13 +26,15 @@ final class WireKeys {
     static final int OK = 19;
     static final int RESULT = 20;
     static final int ERROR = 21;
-    static final int COUNT = 22;
+    static final int TENANT_ID = 22;
+    static final int COUNT = 23;
 
     static final String[] NAMES = {
         "v", "id", "kind", "correlation_id", "platform", "channel_id", "enqueued_at", "deadline", "headers",
         "user_id", "content", "attachments", "reply_to", "metadata",
         "type", "in_reply_to", "message_key",
         "tool", "args", "ok", "result", "error",
+        "tenant_id",
     };
 
     /** UTF-8 bytes of {@link #NAMES}, for writing keys without re-encoding them. */
@@ -45,14 +47,14 @@ final class WireKeys {
     }
 
     static final int COMMON = mask(V, ID, KIND, CORRELATION_ID, PLATFORM, CHANNEL_ID, ENQUEUED_AT, DEADLINE, HEADERS);
-    static final int INBOUND = COMMON | mask(USER_ID, CONTENT, ATTACHMENTS, REPLY_TO, METADATA);
-    static final int OUTBOUND = COMMON | mask(TYPE, IN_REPLY_TO, CONTENT, ATTACHMENTS, MESSAGE_KEY);
+    static final int INBOUND = COMMON | mask(TENANT_ID, USER_ID, CONTENT, ATTACHMENTS, REPLY_TO, METADATA);
+    static final int OUTBOUND = COMMON | mask(TENANT_ID, TYPE, IN_REPLY_TO, CONTENT, ATTACHMENTS, MESSAGE_KEY);
     static final int TOOL_REQUEST = COMMON | mask(TOOL, ARGS, REPLY_TO);
     static final int TOOL_REPLY = COMMON | mask(OK, RESULT, ERROR);
 
     /** Optional keys (for at least one kind) whose value may be nil, read as if the key were absent. */
     static final int NILLABLE = mask(PLATFORM, CHANNEL_ID, DEADLINE, HEADERS, ATTACHMENTS, REPLY_TO, METADATA,
-            MESSAGE_KEY, RESULT, ERROR);
+            MESSAGE_KEY, RESULT, ERROR, TENANT_ID);
 
     /** Wire type of each key, for error messages. */
     static final String[] TYPES = {
@@ -60,6 +62,7 @@ final class WireKeys {
         "str", "str", "array", "str", "map",
         "str", "str", "str",
         "str", "map", "bool", "any", "map",
+        "str",
     };
 
     private WireKeys() {
@@ -114,6 +117,7 @@ final class WireKeys {
             case "ok": return OK;
             case "result": return RESULT;
             case "error": return ERROR;
+            case "tenant_id": return TENANT_ID;
             default: return -1;
         }
     }

@@ -23,7 +23,7 @@ class EnvelopeRecordsTest {
 
     private static InboundEnvelope inbound(String id, String corr, String platform, String channel, String user,
             String content) {
-        return new InboundEnvelope(1, id, corr, platform, channel, 1L, null, null, user, content, null, null, null,
+        return new InboundEnvelope(1, id, corr, platform, channel, null, 1L, null, null, user, content, null, null, null,
                 null);
     }
 
@@ -44,18 +44,18 @@ class EnvelopeRecordsTest {
         assertMessage(NullPointerException.class, "userId", () -> inbound("i", "c", "p", "ch", null, "x"));
         assertMessage(NullPointerException.class, "content", () -> inbound("i", "c", "p", "ch", "u", null));
         assertMessage(IllegalArgumentException.class, "v must be >= 1",
-                () -> new InboundEnvelope(0, "i", "c", "p", "ch", 1L, null, null, "u", "x", null, null, null, null));
+                () -> new InboundEnvelope(0, "i", "c", "p", "ch", null, 1L, null, null, "u", "x", null, null, null, null));
         inbound("i", "c", "p", "ch", "", ""); // empty user id and content are allowed
     }
 
     @Test
     void otherKindsRequiredFields() {
-        assertMessage(IllegalArgumentException.class, "type", () -> new OutboundEnvelope(1, "i", "c", "p", "ch", 1L,
+        assertMessage(IllegalArgumentException.class, "type", () -> new OutboundEnvelope(1, "i", "c", "p", "ch", null, 1L,
                 null, null, "", "in", "x", null, null, null));
-        assertMessage(NullPointerException.class, "inReplyTo", () -> new OutboundEnvelope(1, "i", "c", "p", "ch",
+        assertMessage(NullPointerException.class, "inReplyTo", () -> new OutboundEnvelope(1, "i", "c", "p", "ch", null,
                 1L, null, null, "message", null, "x", null, null, null));
         assertMessage(IllegalArgumentException.class, "messageKey", () -> new OutboundEnvelope(1, "i", "c", "p",
-                "ch", 1L, null, null, "message", "in", "x", null, "", null));
+                "ch", null, 1L, null, null, "message", "in", "x", null, "", null));
         assertMessage(NullPointerException.class, "tool", () -> new ToolRequest(1, "i", "c", null, null, 1L, null,
                 null, null, null, "r", null));
         assertMessage(NullPointerException.class, "replyTo", () -> new ToolRequest(1, "i", "c", null, null, 1L,

@@ -64,7 +64,7 @@ class EnvelopeRoundTripTest {
     }
 
     static InboundEnvelope fullInbound() {
-        return new InboundEnvelope(1, Ids.newId(), "corr-1", "webhook", "chan-42", 1_720_000_000_000L,
+        return new InboundEnvelope(1, Ids.newId(), "corr-1", "webhook", "chan-42", null, 1_720_000_000_000L,
                 1_720_000_030_000L, Map.of("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
                 "user-9", "see attached",
                 List.of(new Attachment("all.bin", "application/octet-stream", allBytes()),
@@ -132,7 +132,7 @@ class EnvelopeRoundTripTest {
 
     @Test
     void outboundWithoutMessageKeyDefaultsToInReplyTo() {
-        OutboundEnvelope out = new OutboundEnvelope(1, "id-2", "c", "web", "ch", 5L, null, null, "message", "id-1",
+        OutboundEnvelope out = new OutboundEnvelope(1, "id-2", "c", "web", "ch", null, 5L, null, null, "message", "id-1",
                 "", null, null, null);
         assertEquals("id-1", out.messageKey());
         byte[] bytes = Mp.outbound().bytes(); // no message_key on the wire
@@ -296,7 +296,7 @@ class EnvelopeRoundTripTest {
         }
         byte[] blob = new byte[n];
         r.nextBytes(blob);
-        InboundEnvelope in = new InboundEnvelope(1, "id", "c", "web", "ch", 1L, null, null, "u", sb.toString(),
+        InboundEnvelope in = new InboundEnvelope(1, "id", "c", "web", "ch", null, 1L, null, null, "u", sb.toString(),
                 List.of(new Attachment("a", "b", blob), new Attachment("small", "b", new byte[] {1})), null,
                 Map.of("s", sb.toString()), null);
         roundTrip(in);

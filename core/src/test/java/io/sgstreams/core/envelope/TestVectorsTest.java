@@ -239,6 +239,7 @@ class TestVectorsTest {
         m.put("correlation_id", e.correlationId());
         putIfSet(m, "platform", e.platform());
         putIfSet(m, "channel_id", e.channelId());
+        putIfSet(m, "tenant_id", e.tenantId());
         m.put("enqueued_at", BigInteger.valueOf(e.enqueuedAt()));
         if (e.deadline() != null) {
             m.put("deadline", BigInteger.valueOf(e.deadline()));

@@ -1,5 +1,7 @@
 package io.sgstreams.gateway.auth;
 
+import io.sgstreams.core.envelope.Envelope;
+import java.util.regex.Pattern;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.sgstreams.gateway.http.ApiError;
 import java.nio.charset.StandardCharsets;
@@ -10,45 +12,72 @@ import java.util.List;
 
 /**
  * API-key authentication: {@code Authorization: Bearer KEY} or {@code X-API-Key: KEY} (or, for
- * browsers' EventSource / WebSocket which cannot set headers, {@code ?api_key=}). Keys are
- * compared as SHA-256 digests with {@link MessageDigest#isEqual}, in constant time, against every
- * configured key. Missing → 401, unknown → 403.
+ * browsers' EventSource / WebSocket which cannot set headers, {@code ?api_key=}). Keys come from
+ * {@code SG_API_KEYS} as {@code tenant:key} pairs (a bare key belongs to tenant {@code default});
+ * they are compared as SHA-256 digests with {@link MessageDigest#isEqual}, in constant time,
+ * against every configured key. Missing → 401, unknown → 403. With no keys configured (auth off,
+ * loopback only) every caller is tenant {@code default}, known by its remote address: a key the
+ * client presents is then not an identity (rotating fake keys must not buy fresh rate limits).
  */
 public final class ApiKeyAuth {
-  private final List<byte[]> digests;
+  /** A tenant name: what may precede the first ':' of an {@code SG_API_KEYS} entry. */
+  public static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
-  public ApiKeyAuth(List<String> keys) {
-    this.digests = keys.stream().map(ApiKeyAuth::sha256).toList();
+  private record Configured(byte[] digest, String tenant) {}
+
+  private final List<Configured> keys;
+
+  /** @param entries {@code tenant:key} or bare {@code key} (tenant {@code default}) */
+  public ApiKeyAuth(List<String> entries) {
+    this.keys = entries.stream().map(ApiKeyAuth::parse).toList();
+  }
+
+  private static Configured parse(String entry) {
+    int colon = entry.indexOf(':');
+    if (colon > 0 && TENANT.matcher(entry.substring(0, colon)).matches() && colon < entry.length() - 1) {
+      return new Configured(sha256(entry.substring(colon + 1)), entry.substring(0, colon));
+    }
+    return new Configured(sha256(entry), Envelope.DEFAULT_TENANT);
   }
 
   public boolean enabled() {
-    return !digests.isEmpty();
+    return !keys.isEmpty();
+  }
+
+  /** The tenants that have a key in {@code SG_API_KEYS}. */
+  public java.util.Set<String> tenants() {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    keys.forEach(k -> out.add(k.tenant()));
+    return out;
   }
 
   /**
-   * The caller's identity for rate limits and idempotency scoping: a short hash of its key, or
-   * {@code addr-<remote address>} when auth is off.
+   * The caller: its key's tenant and a short hash of its key, or tenant {@code default} and its
+   * remote address when auth is off.
    */
-  public String authenticate(HttpHeaders headers, String queryKey, String remoteAddress) {
-    String key = presented(headers, queryKey);
+  public Caller authenticate(HttpHeaders headers, String queryKey, String remoteAddress) {
     if (!enabled()) {
-      return key != null ? "key-" + shortHash(key) : "addr-" + shortHash(remoteAddress);
+      return Caller.anonymous(shortHash(remoteAddress));
     }
+    String key = presented(headers, queryKey);
     if (key == null) {
       throw new ApiError(401, "unauthorized", "an API key is required: 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
     }
     byte[] d = sha256(key);
-    boolean ok = false;
-    for (byte[] k : digests) {
-      ok |= MessageDigest.isEqual(k, d); // no early exit: time does not depend on which key matched
+    String tenant = null;
+    for (Configured k : keys) {
+      if (MessageDigest.isEqual(k.digest(), d) && tenant == null) { // no early exit: time does not depend on which key matched
+        tenant = k.tenant();
+      }
     }
-    if (!ok) {
+    if (tenant == null) {
       throw new ApiError(403, "forbidden", "the API key is not valid");
     }
-    return "key-" + shortHash(key);
+    return new Caller(tenant, "key-" + shortHash(key), null);
   }
 
-  private static String presented(HttpHeaders headers, String queryKey) {
+  /** The key a request presents, or null. */
+  public static String presented(HttpHeaders headers, String queryKey) {
     String auth = headers.get("Authorization");
     if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) && !auth.substring(7).isBlank()) {
       return auth.substring(7).trim();

@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
 
 /**
- * One client's view of a channel: the replies missed since {@code Last-Event-ID} (from the
+ * One client's view of a conversation (tenant, platform, channel): the replies missed since {@code Last-Event-ID} (from the
  * stream), then live ones (from the hub), without gap or duplicate. The live subscription is
  * registered before history is read; live entries at or below the last id already sent are
  * skipped.
@@ -28,13 +28,13 @@ public final class ChannelFeed {
    *
    * @param lastEventId the last stream id the client saw, or null for live replies only
    */
-  public Flux<ChannelHistory.Item> open(String platform, String channel, String lastEventId) {
+  public Flux<ChannelHistory.Item> open(String tenant, String platform, String channel, String lastEventId) {
     return Flux.defer(() -> {
-      ReplyHub.Subscriber sub = hub.subscribe(platform, channel);
+      ReplyHub.Subscriber sub = hub.subscribe(tenant, platform, channel);
       AtomicReference<String> high = new AtomicReference<>(lastEventId);
       Flux<ChannelHistory.Item> missed = lastEventId == null
           ? Flux.empty()
-          : history.after(topology.outboundStream(platform), platform, channel, lastEventId)
+          : history.after(topology.outboundStream(platform), tenant, platform, channel, lastEventId)
               .doOnNext(i -> {
                 if (i instanceof ChannelHistory.Missed m) {
                   high.set(m.event().streamId());

@@ -34,8 +34,8 @@ public final class ChannelHistory {
   /** The client's id is gone from the stream (or the scan bound was hit): it must start over. */
   public record Reset(String reason) implements Item {}
 
-  /** Missed replies of {@code channel} after {@code lastEventId}, in stream order. */
-  public Flux<Item> after(String stream, String platform, String channel, String lastEventId) {
+  /** Missed replies of {@code tenant}'s conversation {@code channel} after {@code lastEventId}, in stream order. */
+  public Flux<Item> after(String stream, String tenant, String platform, String channel, String lastEventId) {
     return firstId(stream).flatMapMany(first -> {
       if (!first.isEmpty() && EntryIds.compare(lastEventId, first) < 0) {
         return Flux.just(new Reset("last event id " + lastEventId + " is older than the oldest retained entry " + first));
@@ -49,7 +49,7 @@ public final class ChannelHistory {
           .<Item>handle((m, out) -> {
             try {
               OutboundEnvelope o = bus.codec().decode(m.data(), OutboundEnvelope.class);
-              if (platform.equals(o.platform()) && channel.equals(o.channelId())) {
+              if (platform.equals(o.platform()) && channel.equals(o.channelId()) && tenant.equals(o.tenant())) {
                 out.next(new Missed(new ReplyEvent(stream, m.id(), o)));
               }
             } catch (RuntimeException e) {

@@ -19,15 +19,19 @@ import reactor.core.publisher.Sinks;
 
 /**
  * In-process fan-out of the replies the node's tail readers see: to the POST waiting for that
- * inbound id, and to every SSE / WebSocket subscriber of that (platform, channel). Every queue is
+ * inbound id (of the same tenant), and to every SSE / WebSocket subscriber of that conversation
+ * (tenant, platform, channel): a reply never reaches a caller of another tenant. A reply without
+ * {@code tenant_id} (a foreign worker) belongs to tenant {@code default}. Every queue is
  * bounded: a subscriber that falls {@link #SUBSCRIBER_QUEUE} replies behind is disconnected with
  * {@link SlowConsumerException}; at most {@code maxWaiting} requests wait at once.
  */
 public final class ReplyHub {
   public static final int SUBSCRIBER_QUEUE = 256;
 
-  private final Map<String, Sinks.One<ReplyEvent>> waiters = new ConcurrentHashMap<>();
-  private final Map<String, Set<Subscriber>> channels = new ConcurrentHashMap<>();
+  private record Waiting(String tenant, Sinks.One<ReplyEvent> sink) {}
+
+  private final Map<String, Waiting> waiters = new ConcurrentHashMap<>();
+  private final Map<ChannelKey, Set<Subscriber>> channels = new ConcurrentHashMap<>();
   /** Most reply keys kept for duplicate suppression (about 150 bytes each). */
   public static final int MAX_DEDUP_KEYS = 500_000;
   /** How long duplicate suppression remembers a reply when none is configured. */
@@ -66,11 +70,11 @@ public final class ReplyHub {
       duplicates.increment();
       return;
     }
-    Sinks.One<ReplyEvent> w = waiters.get(o.inReplyTo());
-    if (w != null && w.tryEmitValue(e).isSuccess()) {
+    Waiting w = waiters.get(o.inReplyTo());
+    if (w != null && w.tenant().equals(o.tenant()) && w.sink().tryEmitValue(e).isSuccess()) {
       toWaiters.increment();
     }
-    Set<Subscriber> subs = channels.get(channelKey(o.platform(), o.channelId()));
+    Set<Subscriber> subs = channels.get(new ChannelKey(o.tenant(), o.platform(), o.channelId()));
     if (subs != null) {
       for (Subscriber s : subs) {
         s.offer(e);
@@ -84,29 +88,29 @@ public final class ReplyHub {
    * cannot be missed); the Mono gives the reply, or empty after {@code timeout}. Fails with 503
    * when too many requests wait already.
    */
-  public Waiter await(String inboundId) {
+  public Waiter await(String tenant, String inboundId) {
     if (waiting.incrementAndGet() > maxWaiting) {
       waiting.decrementAndGet();
       throw new ApiError(503, "too_many_waiting", "too many requests are waiting for replies; retry without ?wait or later");
     }
-    Sinks.One<ReplyEvent> sink = Sinks.one();
-    waiters.put(inboundId, sink);
-    return new Waiter(inboundId, sink);
+    Waiting w = new Waiting(tenant, Sinks.one());
+    waiters.put(inboundId, w);
+    return new Waiter(inboundId, w);
   }
 
   /** A registered wait; {@link #reply(Duration)} must be subscribed, or {@link #cancel()} called. */
   public final class Waiter {
     private final String id;
-    private final Sinks.One<ReplyEvent> sink;
+    private final Waiting waiting;
     private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private Waiter(String id, Sinks.One<ReplyEvent> sink) {
+    private Waiter(String id, Waiting waiting) {
       this.id = id;
-      this.sink = sink;
+      this.waiting = waiting;
     }
 
     public Mono<Optional<ReplyEvent>> reply(Duration timeout) {
-      return sink.asMono().map(Optional::of)
+      return waiting.sink().asMono().map(Optional::of)
           .timeout(timeout, Mono.just(Optional.empty()))
           // before the outcome goes downstream (doFinally would run after the response is written)
           .doOnTerminate(this::cancel)
@@ -115,8 +119,8 @@ public final class ReplyHub {
 
     public void cancel() {
       if (done.compareAndSet(false, true)) {
-        waiters.remove(id, sink);
-        waiting.decrementAndGet();
+        waiters.remove(id, waiting);
+        ReplyHub.this.waiting.decrementAndGet();
       }
     }
   }
@@ -126,8 +130,8 @@ public final class ReplyHub {
    * returns (not on subscribe), so a caller can register, then read history, then go live
    * without a gap. The Flux errors with {@link SlowConsumerException} on overflow.
    */
-  public Subscriber subscribe(String platform, String channelId) {
-    Subscriber s = new Subscriber(channelKey(platform, channelId), channelId);
+  public Subscriber subscribe(String tenant, String platform, String channelId) {
+    Subscriber s = new Subscriber(new ChannelKey(tenant, platform, channelId), channelId);
     channels.computeIfAbsent(s.key, k -> ConcurrentHashMap.newKeySet()).add(s);
     return s;
   }
@@ -136,13 +140,12 @@ public final class ReplyHub {
     return waiting.get();
   }
 
-  private static String channelKey(String platform, String channel) {
-    return platform + '\u0000' + channel;
-  }
+  /** A conversation: (tenant, platform, channel). */
+  private record ChannelKey(String tenant, String platform, String channel) {}
 
   /** One SSE stream's or WebSocket subscription's bounded queue. */
   public final class Subscriber {
-    private final String key;
+    private final ChannelKey key;
     private final String channel;
     private final Sinks.Many<ReplyEvent> sink =
         Sinks.many().unicast().onBackpressureBuffer(new ArrayBlockingQueue<>(SUBSCRIBER_QUEUE), () -> {});
@@ -150,7 +153,7 @@ public final class ReplyHub {
     private final Sinks.One<Boolean> killed = Sinks.one();
     private volatile boolean overflowed;
 
-    private Subscriber(String key, String channel) {
+    private Subscriber(ChannelKey key, String channel) {
       this.key = key;
       this.channel = channel;
     }

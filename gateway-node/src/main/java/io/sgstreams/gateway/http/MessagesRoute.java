@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.http;
 
+import io.sgstreams.gateway.auth.Caller;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.envelope.InboundEnvelope;
@@ -49,12 +50,12 @@ public final class MessagesRoute {
       Duration wait = parseWait(RequestGuard.query(req, "wait"));
       String idemHeader = req.requestHeaders().get("Idempotency-Key");
       if (idemHeader == null) {
-        return readBody(req).flatMap(body -> accept(body, wait)).onErrorResume(e -> Mono.just(Responses.error(e, ROUTE)));
+        return readBody(req).flatMap(body -> accept(caller, body, wait)).onErrorResume(e -> Mono.just(Responses.error(e, ROUTE)));
       }
       String key = idempotency.key(caller, idemHeader.trim());
       return idempotency.begin(key).flatMap(stored -> stored.isPresent()
           ? Mono.just(HttpResult.of(stored.get().status(), stored.get().body()))
-          : readBody(req).flatMap(body -> accept(body, wait))
+          : readBody(req).flatMap(body -> accept(caller, body, wait))
               .onErrorResume(e -> Mono.just(Responses.error(e, ROUTE)))
               .flatMap(r -> (publishedNothing(r) ? idempotency.release(key) : idempotency.complete(key, r.status(), r.body()))
                   .thenReturn(r)));
@@ -62,15 +63,15 @@ public final class MessagesRoute {
     return result.flatMapMany(r -> responses.send(res, ROUTE, r)).then();
   }
 
-  /** Validates, publishes, and (with a wait) holds for the reply. */
-  Mono<HttpResult> accept(byte[] body, Duration wait) {
+  /** Validates, publishes as the caller's tenant, and (with a wait) holds for the reply. */
+  Mono<HttpResult> accept(Caller caller, byte[] body, Duration wait) {
     return Mono.defer(() -> {
       MessageRequest m = MessageRequest.parse(body, platforms, maxBodyBytes);
-      InboundEnvelope in = toEnvelope(m);
+      InboundEnvelope in = toEnvelope(m).withTenant(caller.tenant());
       if (wait.isZero()) {
         return bus.publishInbound(in).map(sid -> HttpResult.of(202, accepted(in, sid)));
       }
-      ReplyHub.Waiter waiter = hub.await(in.id());
+      ReplyHub.Waiter waiter = hub.await(caller.tenant(), in.id());
       return bus.publishInbound(in)
           .doOnError(e -> waiter.cancel())
           .flatMap(sid -> waiter.reply(wait).map(reply -> reply

@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.http;
 
+import io.sgstreams.gateway.auth.Caller;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.sgstreams.gateway.auth.ApiKeyAuth;
 import io.sgstreams.gateway.limit.RateLimiter;
@@ -18,15 +19,15 @@ public final class RequestGuard {
     this.limiter = limiter;
   }
 
-  /** The caller id (hashed key, or remote address when auth is off); errors with 401/403/429. */
-  public Mono<String> admit(HttpServerRequest req) {
+  /** The caller (tenant and identity); errors with 401/403/429. */
+  public Mono<Caller> admit(HttpServerRequest req) {
     return Mono.fromCallable(() -> auth.authenticate(req.requestHeaders(), query(req, "api_key"), remote(req)))
-        .flatMap(caller -> limiter.check(caller).thenReturn(caller));
+        .flatMap(caller -> limiter.check(caller.id()).thenReturn(caller));
   }
 
   /** One more unit of the caller's rate limit (each WebSocket message counts). */
-  public Mono<Void> charge(String caller) {
-    return limiter.check(caller);
+  public Mono<Void> charge(Caller caller) {
+    return limiter.check(caller.id());
   }
 
   public static String query(HttpServerRequest req, String name) {

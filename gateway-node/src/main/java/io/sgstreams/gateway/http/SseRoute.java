@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.http;
 
+import io.sgstreams.gateway.auth.Caller;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sgstreams.gateway.fanout.ChannelFeed;
 import io.sgstreams.gateway.fanout.ChannelHistory;
@@ -44,7 +45,7 @@ public final class SseRoute {
 
   public Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
     return guard.admit(req)
-        .map(caller -> events(req))
+        .map(caller -> events(req, caller))
         .flatMap(events -> {
           metrics.request(ROUTE, 200);
           return res.status(200)
@@ -57,14 +58,14 @@ public final class SseRoute {
         .onErrorResume(e -> res.hasSentHeaders() ? Mono.empty() : Mono.from(responses.sendError(res, ROUTE, e)));
   }
 
-  private Flux<String> events(HttpServerRequest req) {
+  private Flux<String> events(HttpServerRequest req, Caller caller) {
     String channel = req.param("channel");
     if (channel == null || channel.isBlank() || channel.length() > MessageRequest.MAX_ID_CHARS) {
       throw ApiError.badRequest("invalid_channel", "channel_id must have 1 to " + MessageRequest.MAX_ID_CHARS + " characters");
     }
     String platform = platform(RequestGuard.query(req, "platform"), platforms);
     String last = lastEventId(req.requestHeaders().get("Last-Event-ID"), RequestGuard.query(req, "last_event_id"));
-    Flux<String> replies = feed.open(platform, channel, last)
+    Flux<String> replies = feed.open(caller.tenant(), platform, channel, last)
         .map(SseRoute::format)
         .onErrorResume(SlowConsumerException.class, e -> Mono.just(event("error", errorJson("slow_consumer", e.getMessage()))));
     Flux<String> beats = Flux.interval(heartbeat, heartbeat).map(t -> ": heartbeat\n\n");

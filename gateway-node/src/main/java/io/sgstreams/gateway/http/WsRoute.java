@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.http;
 
+import io.sgstreams.gateway.auth.Caller;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -76,13 +77,13 @@ public final class WsRoute {
 
   /** One connection: its subscriptions and its bounded outgoing queue. */
   private final class Session {
-    private final String caller;
+    private final Caller caller;
     private final Sinks.Many<WebSocketFrame> out =
         Sinks.many().unicast().onBackpressureBuffer(new ArrayBlockingQueue<>(OUT_QUEUE), () -> {});
     private final Map<String, Disposable> subscriptions = new ConcurrentHashMap<>();
     private volatile boolean overflowed;
 
-    Session(String caller) {
+    Session(Caller caller) {
       this.caller = caller;
     }
 
@@ -146,7 +147,7 @@ public final class WsRoute {
         throw ApiError.badRequest("too_many_subscriptions", "at most " + MAX_SUBSCRIPTIONS + " channels per connection");
       }
       // register in the hub now, so the "subscribed" frame means replies from here on arrive
-      Disposable d = feed.open(platform, channel, last).subscribe(
+      Disposable d = feed.open(caller.tenant(), platform, channel, last).subscribe(
           item -> emit(frame(item)),
           e -> {
             subscriptions.remove(key);
@@ -170,7 +171,7 @@ public final class WsRoute {
 
     private Mono<Void> message(JsonNode node) {
       MessageRequest m = MessageRequest.from(node, platforms, maxFrameBytes);
-      InboundEnvelope env = MessagesRoute.toEnvelope(m);
+      InboundEnvelope env = MessagesRoute.toEnvelope(m).withTenant(caller.tenant());
       return guard.charge(caller)
           .then(bus.publishInbound(env))
           .doOnNext(sid -> emit(MessagesRoute.accepted(env, sid).put("type", "ack")))

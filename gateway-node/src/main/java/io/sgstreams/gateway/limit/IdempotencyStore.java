@@ -33,12 +33,12 @@ public final class IdempotencyStore {
   /** A stored response. */
   public record Stored(int status, JsonNode body) {}
 
-  /** The Redis key for (caller, client key). */
-  public String key(String caller, String idempotencyKey) {
+  /** The Redis key for (tenant, caller, client key): records are per tenant and per caller. */
+  public String key(io.sgstreams.gateway.auth.Caller caller, String idempotencyKey) {
     if (idempotencyKey.isEmpty() || idempotencyKey.length() > MAX_KEY_CHARS) {
       throw ApiError.badRequest("invalid_idempotency_key", "Idempotency-Key must have 1 to " + MAX_KEY_CHARS + " characters");
     }
-    return bus.topology().idempotencyKey(caller, ApiKeyAuth.shortHash(idempotencyKey));
+    return bus.topology().idempotencyKey(caller.tenant(), caller.id(), ApiKeyAuth.shortHash(idempotencyKey));
   }
 
   /**

@@ -25,8 +25,8 @@ class ReplyHubTest {
   @Test
   void waiterGetsItsReplyAndDuplicatesAreSuppressed() {
     InboundEnvelope in = InboundEnvelope.create("web", "c", "u", "x");
-    ReplyHub.Subscriber sub = hub.subscribe("web", "c");
-    ReplyHub.Waiter w = hub.await(in.id());
+    ReplyHub.Subscriber sub = hub.subscribe("default", "web", "c");
+    ReplyHub.Waiter w = hub.await("default", in.id());
     ReplyEvent first = reply(in, "x");
     hub.dispatch(first);
     hub.dispatch(new ReplyEvent("s", "1-99", first.reply())); // redelivered copy: same in_reply_to + message_key
@@ -38,9 +38,9 @@ class ReplyHubTest {
 
   @Test
   void waitingRequestsAreBounded() {
-    ReplyHub.Waiter a = hub.await("a");
-    ReplyHub.Waiter b = hub.await("b");
-    ApiError e = assertThrows(ApiError.class, () -> hub.await("c"));
+    ReplyHub.Waiter a = hub.await("default", "a");
+    ReplyHub.Waiter b = hub.await("default", "b");
+    ApiError e = assertThrows(ApiError.class, () -> hub.await("default", "c"));
     assertEquals(503, e.status());
     a.cancel();
     b.cancel();
@@ -49,7 +49,7 @@ class ReplyHubTest {
 
   @Test
   void aSlowSubscriberIsDisconnectedNotBufferedWithoutBound() {
-    ReplyHub.Subscriber slow = hub.subscribe("web", "busy");
+    ReplyHub.Subscriber slow = hub.subscribe("default", "web", "busy");
     for (int i = 0; i < ReplyHub.SUBSCRIBER_QUEUE + 5; i++) {
       hub.dispatch(reply(InboundEnvelope.create("web", "busy", "u", "m" + i), "m" + i));
     }
