@@ -363,6 +363,19 @@ valid("outbound_tenant", "outbound reply to tenant 'acme' with every optional ke
 valid("inbound_tenant_nil", "tenant_id nil: read as absent (the default tenant)",
       with_tenant(inbound_min(), None), "inbound")
 
+# --- valid: streamed answers and error replies (issue 11)
+
+delta_pairs = with_tenant(outbound_min(), "acme")[:-3] + [
+    ("type", "delta"), ("in_reply_to", ID1), ("content", "Hel"),
+    ("message_key", ID1 + ":delta:1:0"), ("seq", 0), ("attempt", 1)]
+valid("outbound_delta", "a delta: seq 0 of delivery attempt 1, content = the text since the previous delta",
+      delta_pairs, "outbound", canonical=True)
+error_pairs = outbound_min()[:-3] + [
+    ("type", "error"), ("in_reply_to", ID1), ("content", "the assistant is unavailable"),
+    ("message_key", ID1 + ":error"),
+    ("error", {"code": "upstream_unavailable", "message": "the assistant is unavailable"})]
+valid("outbound_error", "an error reply with error {code, message}", error_pairs, "outbound", canonical=True)
+
 # --- invalid: wrong types and values
 
 def wrong(name, description, base, key, value, err_key=None):
@@ -384,6 +397,8 @@ wrong("enqueued_at_u64_overflow", "enqueued_at = 2^64-1, beyond int64", inbound_
 wrong("content_bin", "content as bin (str only)", inbound_min(), "content", b"hello")
 wrong("user_id_int", "user_id as int", inbound_min(), "user_id", 9)
 wrong("tenant_id_int", "tenant_id as int", with_tenant(inbound_min(), "acme"), "tenant_id", 7)
+wrong("seq_negative", "a delta with seq -1", delta_pairs, "seq", -1)
+wrong("attempt_str", "a delta with attempt as str", delta_pairs, "attempt", "1")
 wrong("tenant_id_empty", "outbound with empty tenant_id", with_tenant(outbound_min(), "acme"), "tenant_id", "")
 invalid("deadline_str", "deadline as str", inbound_min() + [("deadline", "soon")], key="deadline")
 invalid("headers_not_map", "headers as array", inbound_min() + [("headers", ["traceparent"])], key="headers")

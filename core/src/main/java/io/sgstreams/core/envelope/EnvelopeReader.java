@@ -4,6 +4,8 @@ import static io.sgstreams.core.envelope.WireKeys.ARGS;
 import static io.sgstreams.core.envelope.WireKeys.ATTACHMENTS;
 import static io.sgstreams.core.envelope.WireKeys.CHANNEL_ID;
 import static io.sgstreams.core.envelope.WireKeys.TENANT_ID;
+import static io.sgstreams.core.envelope.WireKeys.SEQ;
+import static io.sgstreams.core.envelope.WireKeys.ATTEMPT;
 import static io.sgstreams.core.envelope.WireKeys.CONTENT;
 import static io.sgstreams.core.envelope.WireKeys.CORRELATION_ID;
 import static io.sgstreams.core.envelope.WireKeys.DEADLINE;
@@ -80,6 +82,8 @@ final class EnvelopeReader {
     private String platform;
     private String channelId;
     private String tenantId;
+    private Integer seq;
+    private Integer attempt;
     private long enqueuedAt;
     private Long deadline;
     private Map<String, String> headers;
@@ -269,7 +273,7 @@ final class EnvelopeReader {
                         notEmpty(TENANT_ID, tenantId);
                     }
                     return new OutboundEnvelope((int) v, id, correlationId, platform, channelId, tenantId, enqueuedAt,
-                            deadline, hdrs, type, inReplyTo, content, attachments, messageKey, extra);
+                            deadline, hdrs, type, inReplyTo, content, attachments, messageKey, seq, attempt, error, extra);
                 case TOOL_REQUEST:
                     require(TOOL);
                     require(ARGS);
@@ -379,6 +383,12 @@ final class EnvelopeReader {
             case TENANT_ID:
                 tenantId = str(kid);
                 break;
+            case SEQ:
+                seq = count(kid);
+                break;
+            case ATTEMPT:
+                attempt = count(kid);
+                break;
             case ENQUEUED_AT: {
                 Long l = int64(kid);
                 if (l != null) {
@@ -472,6 +482,19 @@ final class EnvelopeReader {
             fail(kid, "key '" + NAMES[kid] + "' is not valid UTF-8");
         }
         return s;
+    }
+
+    /** A non-negative int ({@code seq}, {@code attempt}); on a content error records it and returns null. */
+    private Integer count(int kid) throws IOException {
+        Long l = int64(kid);
+        if (l == null) {
+            return null;
+        }
+        if (l < 0 || l > Integer.MAX_VALUE) {
+            fail(kid, "key '" + NAMES[kid] + "' must be between 0 and " + Integer.MAX_VALUE + ", got " + l);
+            return null;
+        }
+        return (int) (long) l;
     }
 
     private Long int64(int kid) throws IOException {

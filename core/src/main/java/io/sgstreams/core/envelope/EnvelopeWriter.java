@@ -4,6 +4,8 @@ import static io.sgstreams.core.envelope.WireKeys.ARGS;
 import static io.sgstreams.core.envelope.WireKeys.ATTACHMENTS;
 import static io.sgstreams.core.envelope.WireKeys.CHANNEL_ID;
 import static io.sgstreams.core.envelope.WireKeys.TENANT_ID;
+import static io.sgstreams.core.envelope.WireKeys.SEQ;
+import static io.sgstreams.core.envelope.WireKeys.ATTEMPT;
 import static io.sgstreams.core.envelope.WireKeys.CONTENT;
 import static io.sgstreams.core.envelope.WireKeys.CORRELATION_ID;
 import static io.sgstreams.core.envelope.WireKeys.DEADLINE;
@@ -91,6 +93,15 @@ final class EnvelopeWriter {
         return n;
     }
 
+    private static void writeError(MessagePacker p, ToolError error) throws IOException {
+        key(p, ERROR);
+        p.packMapHeader(2);
+        p.packString("code");
+        p.packString(error.code());
+        p.packString("message");
+        p.packString(error.message());
+    }
+
     private static void key(MessagePacker p, int key) throws IOException {
         byte[] b = WireKeys.BYTES[key];
         p.packRawStringHeader(b.length);
@@ -107,7 +118,8 @@ final class EnvelopeWriter {
                     + (in.metadata().isEmpty() ? 0 : 1);
         } else if (e instanceof OutboundEnvelope) {
             OutboundEnvelope out = (OutboundEnvelope) e;
-            n += 4 + (out.attachments().isEmpty() ? 0 : 1);
+            n += 4 + (out.attachments().isEmpty() ? 0 : 1) + (out.seq() != null ? 1 : 0) + (out.attempt() != null ? 1 : 0)
+                    + (out.error() != null ? 1 : 0);
         } else if (e instanceof ToolRequest) {
             n += 3;
         } else {
@@ -179,6 +191,17 @@ final class EnvelopeWriter {
             writeAttachments(p, out.attachments());
             key(p, MESSAGE_KEY);
             p.packString(out.messageKey());
+            if (out.seq() != null) {
+                key(p, SEQ);
+                p.packInt(out.seq());
+            }
+            if (out.attempt() != null) {
+                key(p, ATTEMPT);
+                p.packInt(out.attempt());
+            }
+            if (out.error() != null) {
+                writeError(p, out.error());
+            }
         } else if (e instanceof ToolRequest) {
             ToolRequest req = (ToolRequest) e;
             key(p, TOOL);
@@ -196,12 +219,7 @@ final class EnvelopeWriter {
                 FreeForm.pack(p, r.result());
             }
             if (r.error() != null) {
-                key(p, ERROR);
-                p.packMapHeader(2);
-                p.packString("code");
-                p.packString(r.error().code());
-                p.packString("message");
-                p.packString(r.error().message());
+                writeError(p, r.error());
             }
         }
 

@@ -27,12 +27,17 @@ public record OutboundEnvelope(
         String content,
         List<Attachment> attachments,
         String messageKey,
+        Integer seq,
+        Integer attempt,
+        ToolError error,
         Map<String, Value> extra) implements Envelope {
 
     /** {@code type} of an ordinary reply message. */
     public static final String TYPE_MESSAGE = "message";
-    /** {@code type} of an error reply. */
+    /** {@code type} of an error reply (it carries {@code error: {code, message}}). */
     public static final String TYPE_ERROR = "error";
+    /** {@code type} of one part of a streamed answer: {@code content} is the text since the previous delta. */
+    public static final String TYPE_DELTA = "delta";
 
     public OutboundEnvelope {
         Checks.version(v);
@@ -47,6 +52,9 @@ public record OutboundEnvelope(
         Checks.notNull(content, "content");
         attachments = Checks.attachments(attachments);
         messageKey = messageKey == null ? inReplyTo : Checks.notEmpty(messageKey, "messageKey");
+        if (seq != null && seq < 0 || attempt != null && attempt < 0) {
+            throw new IllegalArgumentException("seq and attempt must not be negative");
+        }
         extra = ExtraFields.normalize(extra, Kind.OUTBOUND);
     }
 
@@ -68,7 +76,31 @@ public record OutboundEnvelope(
         Checks.notNull(in, "in");
         return new OutboundEnvelope(SCHEMA_VERSION, Ids.newId(), in.correlationId(), in.platform(), in.channelId(),
                 in.tenantId(), in.enqueuedAt(), in.deadline(), in.headers(), type, in.id(), content, null,
-                messageKey(in.id(), type, seq), null);
+                messageKey(in.id(), type, seq), null, null, null, null);
+    }
+
+    /**
+     * Part {@code seq} (from 0) of a streamed answer to {@code in}, produced by delivery attempt
+     * {@code attempt}: {@code content} is the text since the previous delta. Its message key
+     * includes the attempt, so a rerun's deltas are never taken for duplicates of the first run's.
+     */
+    public static OutboundEnvelope delta(InboundEnvelope in, int attempt, int seq, String text) {
+        OutboundEnvelope base = replyTo(in, TYPE_DELTA, text);
+        return new OutboundEnvelope(base.v, base.id, base.correlationId, base.platform, base.channelId, base.tenantId,
+                base.enqueuedAt, base.deadline, base.headers, TYPE_DELTA, base.inReplyTo, text, null,
+                in.id() + ":" + TYPE_DELTA + ":" + attempt + ":" + seq, seq, attempt, null, null);
+    }
+
+    /**
+     * The error reply to {@code in}: {@code type: error}, {@code error: {code, message}} and the
+     * message as {@code content} (for clients that show content). The message is for users:
+     * never internal details.
+     */
+    public static OutboundEnvelope error(InboundEnvelope in, String code, String message) {
+        OutboundEnvelope base = replyTo(in, TYPE_ERROR, message);
+        return new OutboundEnvelope(base.v, base.id, base.correlationId, base.platform, base.channelId, base.tenantId,
+                base.enqueuedAt, base.deadline, base.headers, TYPE_ERROR, base.inReplyTo, message, null, base.messageKey,
+                null, null, new ToolError(code, message), null);
     }
 
     /**
@@ -91,17 +123,17 @@ public record OutboundEnvelope(
 
     public OutboundEnvelope withAttachments(List<Attachment> attachments) {
         return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
-                inReplyTo, content, attachments, messageKey, extra);
+                inReplyTo, content, attachments, messageKey, seq, attempt, error, extra);
     }
 
     public OutboundEnvelope withDeadline(Long deadline) {
         return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
-                inReplyTo, content, attachments, messageKey, extra);
+                inReplyTo, content, attachments, messageKey, seq, attempt, error, extra);
     }
 
     public OutboundEnvelope withHeaders(Map<String, String> headers) {
         return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
-                inReplyTo, content, attachments, messageKey, extra);
+                inReplyTo, content, attachments, messageKey, seq, attempt, error, extra);
     }
 
     /** A copy with one header added or replaced. */
@@ -111,11 +143,11 @@ public record OutboundEnvelope(
 
     public OutboundEnvelope withMessageKey(String messageKey) {
         return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
-                inReplyTo, content, attachments, messageKey, extra);
+                inReplyTo, content, attachments, messageKey, seq, attempt, error, extra);
     }
 
     public OutboundEnvelope withExtra(Map<String, Value> extra) {
         return new OutboundEnvelope(v, id, correlationId, platform, channelId, tenantId, enqueuedAt, deadline, headers, type,
-                inReplyTo, content, attachments, messageKey, extra);
+                inReplyTo, content, attachments, messageKey, seq, attempt, error, extra);
     }
 }

@@ -1,6 +1,9 @@
 package io.sgstreams.core.envelope;
 
-/** The {@code error} of a failed {@link ToolReply}: wire form {@code {code: str, message: str}}. */
+/**
+ * The {@code error} of a failed {@link ToolReply}, and of an outbound {@code error} reply: wire form
+ * {@code {code: str, message: str}}.
+ */
 public record ToolError(String code, String message) {
 
     /**

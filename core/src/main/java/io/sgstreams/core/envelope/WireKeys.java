@@ -27,14 +27,16 @@ final class WireKeys {
     static final int RESULT = 20;
     static final int ERROR = 21;
     static final int TENANT_ID = 22;
-    static final int COUNT = 23;
+    static final int SEQ = 23;
+    static final int ATTEMPT = 24;
+    static final int COUNT = 25;
 
     static final String[] NAMES = {
         "v", "id", "kind", "correlation_id", "platform", "channel_id", "enqueued_at", "deadline", "headers",
         "user_id", "content", "attachments", "reply_to", "metadata",
         "type", "in_reply_to", "message_key",
         "tool", "args", "ok", "result", "error",
-        "tenant_id",
+        "tenant_id", "seq", "attempt",
     };
 
     /** UTF-8 bytes of {@link #NAMES}, for writing keys without re-encoding them. */
@@ -48,13 +50,13 @@ final class WireKeys {
 
     static final int COMMON = mask(V, ID, KIND, CORRELATION_ID, PLATFORM, CHANNEL_ID, ENQUEUED_AT, DEADLINE, HEADERS);
     static final int INBOUND = COMMON | mask(TENANT_ID, USER_ID, CONTENT, ATTACHMENTS, REPLY_TO, METADATA);
-    static final int OUTBOUND = COMMON | mask(TENANT_ID, TYPE, IN_REPLY_TO, CONTENT, ATTACHMENTS, MESSAGE_KEY);
+    static final int OUTBOUND = COMMON | mask(TENANT_ID, TYPE, IN_REPLY_TO, CONTENT, ATTACHMENTS, MESSAGE_KEY, SEQ, ATTEMPT, ERROR);
     static final int TOOL_REQUEST = COMMON | mask(TOOL, ARGS, REPLY_TO);
     static final int TOOL_REPLY = COMMON | mask(OK, RESULT, ERROR);
 
     /** Optional keys (for at least one kind) whose value may be nil, read as if the key were absent. */
     static final int NILLABLE = mask(PLATFORM, CHANNEL_ID, DEADLINE, HEADERS, ATTACHMENTS, REPLY_TO, METADATA,
-            MESSAGE_KEY, RESULT, ERROR, TENANT_ID);
+            MESSAGE_KEY, RESULT, ERROR, TENANT_ID, SEQ, ATTEMPT);
 
     /** Wire type of each key, for error messages. */
     static final String[] TYPES = {
@@ -62,7 +64,7 @@ final class WireKeys {
         "str", "str", "array", "str", "map",
         "str", "str", "str",
         "str", "map", "bool", "any", "map",
-        "str",
+        "str", "int", "int",
     };
 
     private WireKeys() {
@@ -118,6 +120,8 @@ final class WireKeys {
             case "result": return RESULT;
             case "error": return ERROR;
             case "tenant_id": return TENANT_ID;
+            case "seq": return SEQ;
+            case "attempt": return ATTEMPT;
             default: return -1;
         }
     }

@@ -51,11 +51,11 @@ class EnvelopeRecordsTest {
     @Test
     void otherKindsRequiredFields() {
         assertMessage(IllegalArgumentException.class, "type", () -> new OutboundEnvelope(1, "i", "c", "p", "ch", null, 1L,
-                null, null, "", "in", "x", null, null, null));
+                null, null, "", "in", "x", null, null, null, null, null, null));
         assertMessage(NullPointerException.class, "inReplyTo", () -> new OutboundEnvelope(1, "i", "c", "p", "ch", null,
-                1L, null, null, "message", null, "x", null, null, null));
+                1L, null, null, "message", null, "x", null, null, null, null, null, null));
         assertMessage(IllegalArgumentException.class, "messageKey", () -> new OutboundEnvelope(1, "i", "c", "p",
-                "ch", null, 1L, null, null, "message", "in", "x", null, "", null));
+                "ch", null, 1L, null, null, "message", "in", "x", null, "", null, null, null, null));
         assertMessage(NullPointerException.class, "tool", () -> new ToolRequest(1, "i", "c", null, null, 1L, null,
                 null, null, null, "r", null));
         assertMessage(NullPointerException.class, "replyTo", () -> new ToolRequest(1, "i", "c", null, null, 1L,

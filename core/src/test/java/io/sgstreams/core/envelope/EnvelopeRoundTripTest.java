@@ -133,7 +133,7 @@ class EnvelopeRoundTripTest {
     @Test
     void outboundWithoutMessageKeyDefaultsToInReplyTo() {
         OutboundEnvelope out = new OutboundEnvelope(1, "id-2", "c", "web", "ch", null, 5L, null, null, "message", "id-1",
-                "", null, null, null);
+                "", null, null, null, null, null, null);
         assertEquals("id-1", out.messageKey());
         byte[] bytes = Mp.outbound().bytes(); // no message_key on the wire
         assertEquals("id-1", CODEC.decode(bytes, OutboundEnvelope.class).messageKey());

@@ -261,6 +261,18 @@ class TestVectorsTest {
             m.put("content", out.content());
             putAttachments(m, out.attachments());
             m.put("message_key", out.messageKey());
+            if (out.seq() != null) {
+                m.put("seq", BigInteger.valueOf(out.seq()));
+            }
+            if (out.attempt() != null) {
+                m.put("attempt", BigInteger.valueOf(out.attempt()));
+            }
+            if (out.error() != null) {
+                Map<String, Object> err = new LinkedHashMap<>();
+                err.put("code", out.error().code());
+                err.put("message", out.error().message());
+                m.put("error", err);
+            }
         } else if (e instanceof ToolRequest req) {
             m.put("tool", req.tool());
             m.put("args", plain(req.args()));
