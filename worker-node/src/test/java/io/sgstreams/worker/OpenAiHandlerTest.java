@@ -1,6 +1,7 @@
 package io.sgstreams.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -73,6 +74,11 @@ class OpenAiHandlerTest {
       OutboundEnvelope out = Outbound.awaitReply(rig.bus, "web", in.id(), WITHIN);
       assertEquals(OutboundEnvelope.TYPE_MESSAGE, out.type());
       assertEquals("The answer is 42", out.content());
+      List<OutboundEnvelope> all = Outbound.allTo(rig.bus, "web", in.id());
+      assertEquals(List.of("tool_call", "delta", "message"), all.stream().map(OutboundEnvelope::type).toList(),
+          "the tool call announced, the answer streamed, then the whole answer");
+      assertEquals("calc", all.get(0).content());
+      assertEquals("The answer is 42", all.get(1).content());
 
       assertEquals(2, requests.size());
       JsonNode first = requests.get(0);
@@ -99,7 +105,9 @@ class OpenAiHandlerTest {
       InboundEnvelope in = rig.send("hello");
       OutboundEnvelope out = Outbound.awaitReply(rig.bus, "web", in.id(), WITHIN);
       assertEquals(OutboundEnvelope.TYPE_ERROR, out.type());
-      assertTrue(out.content().contains("HTTP 500"), out.content());
+      assertEquals("upstream_error", out.error().code());
+      assertFalse(out.content().contains("500") || out.content().contains("overloaded"),
+          "the model API's error body is not sent to clients: " + out.content());
       assertEquals(3, failCalls.get(), "one call and two retries");
       // acknowledged, not retried forever
       org.awaitility.Awaitility.await().atMost(WITHIN).until(() -> io.sgstreams.core.testing.Streams.pending(
@@ -114,8 +122,11 @@ class OpenAiHandlerTest {
       InboundEnvelope in = rig.send("loop forever");
       OutboundEnvelope out = Outbound.awaitReply(rig.bus, "web", in.id(), WITHIN);
       assertEquals(OutboundEnvelope.TYPE_ERROR, out.type());
-      assertTrue(out.content().contains("more than 2 times"), out.content());
+      assertEquals("too_many_tool_rounds", out.error().code());
       assertEquals(3, loopCalls.get());
+      assertEquals(List.of("echo", "echo"), Outbound.allTo(rig.bus, "web", in.id()).stream()
+          .filter(o -> o.type().equals("tool_call")).map(OutboundEnvelope::content).toList(),
+          "each round that ran a tool announced it; the third asked again and was refused");
     }
   }
 

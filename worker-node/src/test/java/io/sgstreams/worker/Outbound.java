@@ -20,8 +20,14 @@ final class Outbound {
         .toList();
   }
 
+  /** The answer to {@code inboundId}: its first reply that is not progress (a delta, a tool_call event). */
   static Optional<OutboundEnvelope> replyTo(RedisEventBus bus, String platform, String inboundId) {
-    return all(bus, platform).stream().filter(o -> o.inReplyTo().equals(inboundId)).findFirst();
+    return all(bus, platform).stream().filter(o -> o.inReplyTo().equals(inboundId) && !o.isProgress()).findFirst();
+  }
+
+  /** Every reply to {@code inboundId} in stream order, progress included. */
+  static List<OutboundEnvelope> allTo(RedisEventBus bus, String platform, String inboundId) {
+    return all(bus, platform).stream().filter(o -> o.inReplyTo().equals(inboundId)).toList();
   }
 
   static OutboundEnvelope awaitReply(RedisEventBus bus, String platform, String inboundId, Duration within) {

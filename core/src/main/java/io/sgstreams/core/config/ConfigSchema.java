@@ -202,7 +202,20 @@ public final class ConfigSchema {
     public static final Setting<String> OPENAI_SYSTEM_PROMPT = of("worker.openai_system_prompt", "SG_OPENAI_SYSTEM_PROMPT",
         text(), null, "a system message put first").unsetMeans("none");
     public static final Setting<Duration> OPENAI_TIMEOUT = of("worker.openai_timeout_ms", "SG_OPENAI_TIMEOUT_MS",
-        millisIn(1, MAX_LONG), "60000", "one HTTP exchange with the model");
+        millisIn(1, MAX_LONG), "60000", "one HTTP exchange with the model (a streamed answer: the longest pause between two chunks)");
+    public static final Setting<Duration> STREAM_DELTA = of("worker.stream_delta_ms", "SG_STREAM_DELTA_MS",
+        millisIn(1, 60_000), "50", "a streamed answer is published as `delta` replies at most this often…");
+    public static final Setting<Integer> STREAM_DELTA_TOKENS = of("worker.stream_delta_tokens", "SG_STREAM_DELTA_TOKENS",
+        intIn(1, 100_000), "64", "…or every this many tokens (model chunks), whichever comes first");
+    public static final Setting<Integer> HISTORY_TURNS = of("worker.openai_history_turns", "SG_OPENAI_HISTORY_TURNS",
+        intIn(0, 1000), "10", "earlier turns (user message + answer) of the conversation sent to the model; 0 = none");
+    public static final Setting<Integer> HISTORY_MAX_CHARS = of("worker.openai_history_max_chars",
+        "SG_OPENAI_HISTORY_MAX_CHARS", intIn(0, 10_000_000), "16000",
+        "most characters of history sent (the oldest turns are dropped first)");
+    public static final Setting<Duration> HISTORY_TTL = of("worker.openai_history_ttl_ms", "SG_OPENAI_HISTORY_TTL_MS",
+        millisIn(1000, 90L * 24 * 3600 * 1000), "86400000", "a conversation's memory expires this long after its last turn");
+    public static final Setting<String> HISTORY_PREFIX = of("worker.openai_history_prefix", "SG_OPENAI_HISTORY_PREFIX",
+        name(), "sg:memory", "conversation memory keys are `{prefix}:{hash of tenant, platform, channel}`");
 
     private Worker() {}
   }
@@ -242,7 +255,8 @@ public final class ConfigSchema {
       new Section("worker", Role.WORKER, List.of(Worker.HANDLER, Worker.ADMIN_HOST,
           Worker.ADMIN_PORT, Worker.TOOL_CALL_TIMEOUT, Worker.HANDLER_TIMEOUT, Worker.MAX_PENDING_TOOL_CALLS,
           Worker.OPENAI_BASE_URL, Worker.OPENAI_API_KEY, Worker.OPENAI_MODEL, Worker.OPENAI_MAX_TOOL_ROUNDS,
-          Worker.OPENAI_SYSTEM_PROMPT, Worker.OPENAI_TIMEOUT)),
+          Worker.OPENAI_SYSTEM_PROMPT, Worker.OPENAI_TIMEOUT, Worker.STREAM_DELTA, Worker.STREAM_DELTA_TOKENS,
+          Worker.HISTORY_TURNS, Worker.HISTORY_MAX_CHARS, Worker.HISTORY_TTL, Worker.HISTORY_PREFIX)),
       new Section("tools", Role.TOOLS, List.of(Tools.ADMIN_HOST, Tools.ADMIN_PORT, Tools.TIMEOUT,
           Tools.CALC_MAX_EXPR_CHARS)));
 
@@ -313,7 +327,9 @@ public final class ConfigSchema {
             v.get(Worker.HANDLER), v.get(Worker.ADMIN_HOST), v.get(Worker.ADMIN_PORT), v.get(Worker.TOOL_CALL_TIMEOUT),
             v.get(Worker.HANDLER_TIMEOUT), v.get(Worker.MAX_PENDING_TOOL_CALLS), v.get(Worker.OPENAI_BASE_URL),
             v.opt(Worker.OPENAI_API_KEY), v.get(Worker.OPENAI_MODEL), v.get(Worker.OPENAI_MAX_TOOL_ROUNDS),
-            v.opt(Worker.OPENAI_SYSTEM_PROMPT), v.get(Worker.OPENAI_TIMEOUT)),
+            v.opt(Worker.OPENAI_SYSTEM_PROMPT), v.get(Worker.OPENAI_TIMEOUT), v.get(Worker.STREAM_DELTA),
+            v.get(Worker.STREAM_DELTA_TOKENS), v.get(Worker.HISTORY_TURNS), v.get(Worker.HISTORY_MAX_CHARS),
+            v.get(Worker.HISTORY_TTL), v.get(Worker.HISTORY_PREFIX)),
         new ToolsConfig(v.get(Tools.ADMIN_HOST), v.get(Tools.ADMIN_PORT), v.get(Tools.TIMEOUT),
             v.get(Tools.CALC_MAX_EXPR_CHARS)));
   }

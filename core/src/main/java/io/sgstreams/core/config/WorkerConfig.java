@@ -17,7 +17,13 @@ import java.util.Optional;
  * @param openAiModel the model asked
  * @param openAiMaxToolRounds model → tools → model rounds before giving up
  * @param openAiSystemPrompt an optional system message
- * @param openAiTimeout one HTTP request to the model
+ * @param openAiTimeout one HTTP request to the model (streamed: the longest pause between chunks)
+ * @param streamDelta a streamed answer is published as deltas at most this often…
+ * @param streamDeltaTokens …or every this many model chunks
+ * @param historyTurns earlier turns of the conversation sent to the model
+ * @param historyMaxChars most characters of history sent
+ * @param historyTtl how long a conversation's memory lives after its last turn
+ * @param historyPrefix the prefix of the memory keys
  */
 public record WorkerConfig(
     String handler,
@@ -31,7 +37,13 @@ public record WorkerConfig(
     String openAiModel,
     int openAiMaxToolRounds,
     Optional<String> openAiSystemPrompt,
-    Duration openAiTimeout) {
+    Duration openAiTimeout,
+    Duration streamDelta,
+    int streamDeltaTokens,
+    int historyTurns,
+    int historyMaxChars,
+    Duration historyTtl,
+    String historyPrefix) {
 
   /** {@code adminPort} value that runs no admin server. */
   public static final int NO_ADMIN = -1;
@@ -48,7 +60,8 @@ public record WorkerConfig(
   /** The same section with another admin port ({@link #NO_ADMIN}: none). */
   public WorkerConfig withAdminPort(int port) {
     return new WorkerConfig(handler, adminHost, port, toolCallTimeout, handlerTimeout, maxPendingToolCalls,
-        openAiBaseUrl, openAiApiKey, openAiModel, openAiMaxToolRounds, openAiSystemPrompt, openAiTimeout);
+        openAiBaseUrl, openAiApiKey, openAiModel, openAiMaxToolRounds, openAiSystemPrompt, openAiTimeout, streamDelta,
+        streamDeltaTokens, historyTurns, historyMaxChars, historyTtl, historyPrefix);
   }
 
   /** Never prints the API key. */

@@ -38,6 +38,13 @@ public record OutboundEnvelope(
     public static final String TYPE_ERROR = "error";
     /** {@code type} of one part of a streamed answer: {@code content} is the text since the previous delta. */
     public static final String TYPE_DELTA = "delta";
+    /** {@code type} of the progress event telling that a tool is being run; {@code content} is its name. */
+    public static final String TYPE_TOOL_CALL = "tool_call";
+
+    /** True for the types that are progress on the way to an answer (deltas, tool calls), not the answer. */
+    public boolean isProgress() {
+        return TYPE_DELTA.equals(type) || TYPE_TOOL_CALL.equals(type);
+    }
 
     public OutboundEnvelope {
         Checks.version(v);
@@ -85,10 +92,20 @@ public record OutboundEnvelope(
      * includes the attempt, so a rerun's deltas are never taken for duplicates of the first run's.
      */
     public static OutboundEnvelope delta(InboundEnvelope in, int attempt, int seq, String text) {
-        OutboundEnvelope base = replyTo(in, TYPE_DELTA, text);
+        return progress(in, TYPE_DELTA, attempt, seq, text);
+    }
+
+    /**
+     * A progress event of {@code type} (a {@code delta}, a {@code tool_call} naming the tool being
+     * run, …) while the answer to {@code in} is produced by delivery attempt {@code attempt};
+     * {@code seq} counts the events of this type from 0. The message key is
+     * {@code in_reply_to:type:attempt:seq}.
+     */
+    public static OutboundEnvelope progress(InboundEnvelope in, String type, int attempt, int seq, String content) {
+        OutboundEnvelope base = replyTo(in, type, content);
         return new OutboundEnvelope(base.v, base.id, base.correlationId, base.platform, base.channelId, base.tenantId,
-                base.enqueuedAt, base.deadline, base.headers, TYPE_DELTA, base.inReplyTo, text, null,
-                in.id() + ":" + TYPE_DELTA + ":" + attempt + ":" + seq, seq, attempt, null, null);
+                base.enqueuedAt, base.deadline, base.headers, type, base.inReplyTo, content, null,
+                in.id() + ":" + type + ":" + attempt + ":" + seq, seq, attempt, null, null);
     }
 
     /**

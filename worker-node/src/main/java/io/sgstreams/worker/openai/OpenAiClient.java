@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
@@ -43,6 +44,74 @@ public final class OpenAiClient {
           h.set("Accept", "application/json");
           apiKey.ifPresent(k -> h.set("Authorization", "Bearer " + k));
         });
+  }
+
+  /**
+   * Sends {@code request} with {@code stream: true} and emits the answer's chunks as they arrive
+   * ({@code choices[0].delta} objects: {@code content} pieces and {@code tool_calls} fragments).
+   * A server that ignores {@code stream} and answers one JSON completion is read as one chunk
+   * (its {@code message} as the delta). Errors before the first chunk (HTTP 429/5xx, refused
+   * connections) are retried like {@link #chat}; once chunks flow, a failure ends the stream with
+   * {@link OpenAiException}. {@code timeout} bounds the wait for each chunk, not the whole answer.
+   */
+  public Flux<JsonNode> stream(ObjectNode request) {
+    return Flux.defer(() -> {
+      java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+      return streamOnce(request.deepCopy().put("stream", true), started)
+          .retryWhen(Retry.backoff(RETRIES, FIRST_BACKOFF)
+              .filter(e -> !started.get() && e instanceof OpenAiException o && o.retryable())
+              .onRetryExhaustedThrow((spec, signal) -> signal.failure()));
+    });
+  }
+
+  private Flux<JsonNode> streamOnce(ObjectNode request, java.util.concurrent.atomic.AtomicBoolean started) {
+    long start = System.nanoTime();
+    byte[] body = Json.writeBytes(request);
+    return http.headers(h -> h.set("Accept", "text/event-stream, application/json"))
+        .post()
+        .uri(url)
+        .send(ByteBufFlux.fromString(Mono.just(new String(body, StandardCharsets.UTF_8))))
+        .response((res, content) -> {
+          int status = res.status().code();
+          String type = res.responseHeaders().get("Content-Type", "");
+          if (status / 100 != 2 || !type.startsWith("text/event-stream")) {
+            // an error, or a server that answered one JSON completion
+            return bounded(content).map(bytes -> parse(status, bytes)).flux()
+                .map(msg -> (JsonNode) Json.object().set("delta", msg));
+          }
+          SseLines lines = new SseLines();
+          return content.asByteArray()
+              .concatMapIterable(lines::feed)
+              .concatWith(Flux.defer(() -> Flux.fromIterable(lines.finish())))
+              .takeWhile(data -> !"[DONE]".equals(data))
+              .filter(data -> !data.isEmpty())
+              .map(OpenAiClient::chunk)
+              .filter(c -> c.has("delta"));
+        })
+        .timeout(timeout)
+        .doOnNext(c -> started.set(true))
+        .onErrorMap(e -> !(e instanceof OpenAiException), e -> new OpenAiException(
+            e instanceof TimeoutException || e.getClass().getSimpleName().contains("Timeout")
+                ? "the model API sent nothing for " + timeout.toMillis() + " ms"
+                : "cannot reach the model API: " + e.getMessage(), 0, e))
+        .doOnComplete(() -> metrics.llmCall("ok", System.nanoTime() - start))
+        .doOnError(e -> metrics.llmCall("error", System.nanoTime() - start));
+  }
+
+  /** One streamed chunk as {@code {delta, finish_reason}} of its first choice. */
+  private static JsonNode chunk(String data) {
+    JsonNode root;
+    try {
+      root = Json.readTree(data.getBytes(StandardCharsets.UTF_8));
+    } catch (Exception e) {
+      throw new OpenAiException("the model API streamed invalid JSON", 200, e);
+    }
+    JsonNode choice = root.path("choices").path(0);
+    ObjectNode out = Json.object();
+    if (choice.path("delta").isObject()) {
+      out.set("delta", choice.get("delta"));
+    }
+    return out;
   }
 
   /** The URL requests go to. */

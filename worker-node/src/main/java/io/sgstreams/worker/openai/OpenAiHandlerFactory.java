@@ -17,6 +17,8 @@ public final class OpenAiHandlerFactory implements HandlerFactory {
     var s = ctx.settings();
     OpenAiClient client = new OpenAiClient(s.openAiBaseUrl(), s.openAiApiKey(), s.openAiTimeout(),
         new WorkerMetrics(ctx.registry()));
-    return new OpenAiHandler(client, ctx.tools(), s);
+    ConversationMemory memory = new ConversationMemory(ctx.bus(), s.historyPrefix(), s.historyTurns(),
+        s.historyMaxChars(), s.historyTtl());
+    return new OpenAiHandler(client, ctx.tools(), s, memory);
   }
 }
