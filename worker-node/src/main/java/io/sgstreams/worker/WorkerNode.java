@@ -7,6 +7,7 @@ import io.sgstreams.core.config.WorkerConfig;
 import io.sgstreams.core.consume.Handler;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.Router;
+import io.sgstreams.core.consume.StreamReceiver;
 import io.sgstreams.core.consume.middleware.Middlewares;
 import io.sgstreams.core.metrics.StreamMonitor;
 import io.sgstreams.core.ops.AdminServer;
@@ -98,7 +99,8 @@ public final class WorkerNode {
       Handler handler = factory.create(new WorkerContext(bus, bus.config(), settings, tools, registry));
       ReceiverOptions opts = ReceiverOptions.of(topology.inboundStream(), topology.workerGroup(), consumer,
           bus.config().consumer());
-      router = Router.create(bus, opts, handler, Middlewares.timeout(settings.handlerTimeout())).start();
+      router = Router.create(StreamReceiver.create(bus, opts), bus, bus.metrics(), handler,
+          java.util.List.of(Middlewares.timeout(settings.handlerTimeout())), WorkerNode::deadLetterReply).start();
       java.util.List<String> watched = new java.util.ArrayList<>(topology.streams());
       watched.add(tools.replyStream());
       monitor = new StreamMonitor(bus, watched).start(StreamMonitor.DEFAULT_INTERVAL);
@@ -130,6 +132,23 @@ public final class WorkerNode {
         topology.workerGroup(), factory.name(),
         admin == null ? "off" : "http://" + settings.adminHost() + ":" + admin.port());
     return new WorkerNode(bus, router, tools, admin, consumer, heartbeat, monitor, readiness);
+  }
+
+  /**
+   * A client is never left waiting: when its message is dead-lettered (the delivery limit, a
+   * handler timeout or failure on the last attempt, a permanent failure), its conversation gets an
+   * {@code error} reply with a code and a generic message (details stay in the log and the DLQ).
+   */
+  static java.util.Optional<io.sgstreams.core.consume.Reply> deadLetterReply(io.sgstreams.core.consume.Delivery d, Throwable cause) {
+    if (!(d.envelope() instanceof io.sgstreams.core.envelope.InboundEnvelope in)) {
+      return java.util.Optional.empty();
+    }
+    boolean timeout = cause instanceof java.util.concurrent.TimeoutException;
+    String code = timeout ? "timeout" : "dead_lettered";
+    String message = timeout ? "the message took too long to process and was given up; please try again"
+        : "the message could not be processed; please try again later";
+    return java.util.Optional.of(io.sgstreams.core.consume.Reply.outbound(
+        io.sgstreams.core.envelope.OutboundEnvelope.error(in, code, message)));
   }
 
   /** The admin server's port, or null when it is off. */

@@ -72,8 +72,14 @@ public final class Router {
    */
   public static Router create(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler,
       List<Middleware> chain) {
+    return create(receiver, publisher, metrics, handler, chain, DeadLetterReplies.NONE);
+  }
+
+  /** As above, telling the client with {@code replies} when its entry is dead-lettered. */
+  public static Router create(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler,
+      List<Middleware> chain, DeadLetterReplies replies) {
     return new Router(receiver, publisher, metrics, handler,
-        Middlewares.defaults(receiver.options().maxDeliveries(), metrics), List.copyOf(chain));
+        Middlewares.defaults(receiver.options().maxDeliveries(), metrics, replies), List.copyOf(chain));
   }
 
   /**

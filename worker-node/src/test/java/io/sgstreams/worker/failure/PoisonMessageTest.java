@@ -50,15 +50,21 @@ class PoisonMessageTest {
       String poisonStreamId = streamIds.get(OTHERS / 2);
 
       Set<String> expected = sent.stream().filter(e -> e != poison).map(InboundEnvelope::id).collect(Collectors.toSet());
+      Set<String> everyone = sent.stream().map(InboundEnvelope::id).collect(Collectors.toSet());
       await().atMost(WITHIN).pollInterval(Duration.ofMillis(100)).until(() ->
-          rig.replies().stream().map(OutboundEnvelope::inReplyTo).collect(Collectors.toSet()).containsAll(expected)
+          rig.replies().stream().map(OutboundEnvelope::inReplyTo).collect(Collectors.toSet()).containsAll(everyone)
               && rig.length(rig.dlq()) >= 1);
       await().atMost(WITHIN).pollInterval(Duration.ofMillis(100)).until(() -> rig.pending() == 0);
 
-      // one reply per healthy message, none for the poison
+      // one reply per message: the healthy ones answered, the poison's client told it failed
       Map<String, Long> perInbound = rig.replies().stream()
           .collect(Collectors.groupingBy(OutboundEnvelope::inReplyTo, Collectors.counting()));
-      assertEquals(expected, perInbound.keySet(), "exactly the healthy messages are answered");
+      assertEquals(everyone, perInbound.keySet(), "every message has its reply, the poison an error");
+      OutboundEnvelope told = rig.replies().stream().filter(o -> o.inReplyTo().equals(poison.id())).findFirst().orElseThrow();
+      assertEquals(OutboundEnvelope.TYPE_ERROR, told.type());
+      assertEquals("dead_lettered", told.error().code());
+      assertTrue(rig.replies().stream().filter(o -> expected.contains(o.inReplyTo()))
+          .allMatch(o -> o.type().equals(OutboundEnvelope.TYPE_MESSAGE)));
       assertTrue(perInbound.values().stream().allMatch(n -> n == 1), "one reply each: " + perInbound.values().stream()
           .filter(n -> n != 1).count() + " messages answered more than once");
 

@@ -1,5 +1,6 @@
 package io.sgstreams.core.consume.middleware;
 
+import io.sgstreams.core.consume.DeadLetterReplies;
 import io.sgstreams.core.consume.DeliveryLimitExceeded;
 import io.sgstreams.core.consume.Handler;
 import io.sgstreams.core.consume.HandlerResult;
@@ -12,15 +13,21 @@ import reactor.core.publisher.Mono;
  */
 final class DeliveryLimit implements Middleware {
   private final int maxDeliveries;
+  private final DeadLetterReplies replies;
 
-  DeliveryLimit(int maxDeliveries) {
+  DeliveryLimit(int maxDeliveries, DeadLetterReplies replies) {
     this.maxDeliveries = maxDeliveries;
+    this.replies = replies;
   }
 
   @Override
   public Handler wrap(Handler next) {
-    return d -> d.deliveryCount() > maxDeliveries
-        ? d.deadLetter(new DeliveryLimitExceeded(d.id(), d.deliveryCount(), maxDeliveries)).thenReturn(HandlerResult.none())
-        : next.handle(d);
+    return d -> {
+      if (d.deliveryCount() <= maxDeliveries) {
+        return next.handle(d);
+      }
+      DeliveryLimitExceeded cause = new DeliveryLimitExceeded(d.id(), d.deliveryCount(), maxDeliveries);
+      return DeadLetterOnFailure.tellThenDeadLetter(d, cause, replies).thenReturn(HandlerResult.none());
+    };
   }
 }

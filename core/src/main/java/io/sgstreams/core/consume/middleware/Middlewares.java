@@ -1,5 +1,6 @@
 package io.sgstreams.core.consume.middleware;
 
+import io.sgstreams.core.consume.DeadLetterReplies;
 import io.sgstreams.core.consume.Middleware;
 import io.sgstreams.core.consume.PermanentFailure;
 import io.sgstreams.core.metrics.StreamMetrics;
@@ -22,8 +23,13 @@ public final class Middlewares {
    * {@link PermanentFailure} or a failure on the last delivery). User middlewares go inside.
    */
   public static List<Middleware> defaults(int maxDeliveries, StreamMetrics metrics) {
-    return List.of(metrics(metrics), rejectUndecodable(), deliveryLimit(maxDeliveries),
-        deadLetterOnFailure(maxDeliveries, e -> e instanceof PermanentFailure));
+    return defaults(maxDeliveries, metrics, DeadLetterReplies.NONE);
+  }
+
+  /** As {@link #defaults(int, StreamMetrics)}, telling the client with {@code replies} when an entry is dead-lettered. */
+  public static List<Middleware> defaults(int maxDeliveries, StreamMetrics metrics, DeadLetterReplies replies) {
+    return List.of(metrics(metrics), rejectUndecodable(), deliveryLimit(maxDeliveries, replies),
+        deadLetterOnFailure(maxDeliveries, e -> e instanceof PermanentFailure, replies));
   }
 
   /** Counts failures, times handling and the end-to-end trip. */
@@ -38,12 +44,20 @@ public final class Middlewares {
 
   /** Dead-letters an entry delivered more than {@code maxDeliveries} times without calling the handler. */
   public static Middleware deliveryLimit(int maxDeliveries) {
-    return new DeliveryLimit(maxDeliveries);
+    return new DeliveryLimit(maxDeliveries, DeadLetterReplies.NONE);
+  }
+
+  public static Middleware deliveryLimit(int maxDeliveries, DeadLetterReplies replies) {
+    return new DeliveryLimit(maxDeliveries, replies);
   }
 
   /** Dead-letters a failure {@code permanent} accepts, or any failure on the last allowed delivery. */
   public static Middleware deadLetterOnFailure(int maxDeliveries, Predicate<Throwable> permanent) {
-    return new DeadLetterOnFailure(maxDeliveries, permanent);
+    return new DeadLetterOnFailure(maxDeliveries, permanent, DeadLetterReplies.NONE);
+  }
+
+  public static Middleware deadLetterOnFailure(int maxDeliveries, Predicate<Throwable> permanent, DeadLetterReplies replies) {
+    return new DeadLetterOnFailure(maxDeliveries, permanent, replies);
   }
 
   /** Fails an attempt that takes longer than {@code perAttempt} (a fresh timer per subscription). */
