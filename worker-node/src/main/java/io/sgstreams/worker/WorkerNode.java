@@ -86,7 +86,8 @@ public final class WorkerNode {
     WorkerMetrics metrics = new WorkerMetrics(registry);
     ToolsClient tools;
     try {
-      tools = ToolsClient.start(bus, metrics, settings.maxPendingToolCalls(), topology.toolsReplyTtl()).block(startupWait);
+      tools = ToolsClient.start(bus, metrics, settings.maxPendingToolCalls(), topology.toolsReplyTtl(),
+          io.sgstreams.core.resilience.Guard.of("tools", bus.config().resilience(), null, registry)).block(startupWait);
     } catch (RuntimeException e) {
       heartbeat.close();
       throw e;

@@ -23,7 +23,10 @@ final class Rig implements AutoCloseable {
 
   Rig(boolean withTools, Map<String, String> env) {
     String url = TestRedis.url();
-    config = TestRedis.config("rig");
+    Map<String, String> withNode = new HashMap<>(env);
+    withNode.putIfAbsent("SG_NODE_ID", "rig");
+    // the namespace and fast consumer settings of the tests, the resilience section from env
+    config = TestRedis.config("rig").withResilience(ConfigLoader.load(null, withNode).resilience());
     bus = TestRedis.bus(url, Role.WORKER, config);
     tools = withTools ? new FakeTools(url, config) : null;
     Map<String, String> e = new HashMap<>(Map.of("SG_WORKER_ADMIN_PORT", "-1"));

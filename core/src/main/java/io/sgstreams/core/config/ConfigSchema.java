@@ -235,6 +235,21 @@ public final class ConfigSchema {
     private Tools() {}
   }
 
+  public static final class Resilience {
+    public static final Setting<Integer> BREAKER_FAILURES = of("resilience.breaker_failures", "SG_BREAKER_FAILURES",
+        intIn(1, 10_000), "5", "failures (errors or timeouts) among the last `breaker_window` calls that open a circuit breaker");
+    public static final Setting<Integer> BREAKER_WINDOW = of("resilience.breaker_window", "SG_BREAKER_WINDOW",
+        intIn(1, 10_000), "10", "recent calls a breaker looks at");
+    public static final Setting<Duration> BREAKER_OPEN = of("resilience.breaker_open_ms", "SG_BREAKER_OPEN_MS",
+        millisIn(1, 24L * 3600 * 1000), "30000",
+        "an open breaker refuses calls this long (answers come back at once: `upstream_unavailable`), then tries a few");
+    public static final Setting<Integer> BULKHEAD_MAX_CONCURRENT = of("resilience.bulkhead_max_concurrent",
+        "SG_BULKHEAD_MAX_CONCURRENT", intIn(1, 1_000_000), "64",
+        "calls in progress at once to one outside service (model, webhook, tools); more are refused at once");
+
+    private Resilience() {}
+  }
+
   /** Every section, in {@code streams.yaml} order. */
   public static final List<Section> SECTIONS = List.of(
       new Section("redis", null, List.of(Redis.URL, Redis.EMBEDDED_PORT, Redis.EMBEDDED_DIR)),
@@ -258,7 +273,9 @@ public final class ConfigSchema {
           Worker.OPENAI_SYSTEM_PROMPT, Worker.OPENAI_TIMEOUT, Worker.STREAM_DELTA, Worker.STREAM_DELTA_TOKENS,
           Worker.HISTORY_TURNS, Worker.HISTORY_MAX_CHARS, Worker.HISTORY_TTL, Worker.HISTORY_PREFIX)),
       new Section("tools", Role.TOOLS, List.of(Tools.ADMIN_HOST, Tools.ADMIN_PORT, Tools.TIMEOUT,
-          Tools.CALC_MAX_EXPR_CHARS)));
+          Tools.CALC_MAX_EXPR_CHARS)),
+      new Section("resilience", null, List.of(Resilience.BREAKER_FAILURES, Resilience.BREAKER_WINDOW,
+          Resilience.BREAKER_OPEN, Resilience.BULKHEAD_MAX_CONCURRENT)));
 
   private static final List<Setting<?>> ALL = SECTIONS.stream()
       .<Setting<?>>flatMap(s -> s.settings().stream()).toList();
@@ -331,7 +348,9 @@ public final class ConfigSchema {
             v.get(Worker.STREAM_DELTA_TOKENS), v.get(Worker.HISTORY_TURNS), v.get(Worker.HISTORY_MAX_CHARS),
             v.get(Worker.HISTORY_TTL), v.get(Worker.HISTORY_PREFIX)),
         new ToolsConfig(v.get(Tools.ADMIN_HOST), v.get(Tools.ADMIN_PORT), v.get(Tools.TIMEOUT),
-            v.get(Tools.CALC_MAX_EXPR_CHARS)));
+            v.get(Tools.CALC_MAX_EXPR_CHARS)),
+        new ResilienceConfig(v.get(Resilience.BREAKER_FAILURES), v.get(Resilience.BREAKER_WINDOW),
+            v.get(Resilience.BREAKER_OPEN), v.get(Resilience.BULKHEAD_MAX_CONCURRENT)));
   }
 
 }

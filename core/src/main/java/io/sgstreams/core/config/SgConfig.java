@@ -24,7 +24,8 @@ public record SgConfig(
     int maxEnvelopeBytes,
     GatewayConfig gateway,
     WorkerConfig worker,
-    ToolsConfig tools) {
+    ToolsConfig tools,
+    ResilienceConfig resilience) {
 
   public SgConfig {
     if (nodeId == null || nodeId.isBlank()) {
@@ -46,34 +47,38 @@ public record SgConfig(
   }
 
   public SgConfig withRedisUrl(String url) {
-    return new SgConfig(redis.withUrl(url), nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
+    return new SgConfig(redis.withUrl(url), nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience);
   }
 
   public SgConfig withRedis(RedisConfig r) {
-    return new SgConfig(r, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
+    return new SgConfig(r, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience);
   }
 
   public SgConfig withNodeId(String id) {
-    return new SgConfig(redis, id, topology, consumer, maxEnvelopeBytes, gateway, worker, tools);
+    return new SgConfig(redis, id, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience);
   }
 
   public SgConfig withTopology(Topology t) {
-    return new SgConfig(redis, nodeId, t, consumer, maxEnvelopeBytes, gateway, worker, tools);
+    return new SgConfig(redis, nodeId, t, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience);
   }
 
   public SgConfig withConsumer(ConsumerSettings c) {
-    return new SgConfig(redis, nodeId, topology, c, maxEnvelopeBytes, gateway, worker, tools);
+    return new SgConfig(redis, nodeId, topology, c, maxEnvelopeBytes, gateway, worker, tools, resilience);
   }
 
   public SgConfig withGateway(GatewayConfig g) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, g, worker, tools);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, g, worker, tools, resilience);
   }
 
   public SgConfig withWorker(WorkerConfig w) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, w, tools);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, w, tools, resilience);
+  }
+
+  public SgConfig withResilience(ResilienceConfig r) {
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, r);
   }
 
   public SgConfig withTools(ToolsConfig t) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, t);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, t, resilience);
   }
 }

@@ -9,6 +9,7 @@ import io.sgstreams.core.consume.PermanentFailure;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.Router;
 import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.resilience.Guard;
 import io.sgstreams.gateway.http.Json;
 import java.net.URI;
 import java.time.Duration;
@@ -37,11 +38,14 @@ public final class WebhookDelivery implements Handler {
   private final URI url;
   private final int maxAttempts;
   private final Duration backoff;
+  private final Duration timeout;
+  private volatile Guard guard;
 
   public WebhookDelivery(URI url, int maxAttempts, Duration backoff, Duration timeout) {
     this.url = url;
     this.maxAttempts = maxAttempts;
     this.backoff = backoff;
+    this.timeout = timeout;
     this.client = HttpClient.create().responseTimeout(timeout)
         .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), 30_000));
   }
@@ -51,6 +55,7 @@ public final class WebhookDelivery implements Handler {
     String stream = bus.topology().outboundStream(PLATFORM);
     String group = bus.topology().gatewayGroup(PLATFORM);
     ReceiverOptions opts = ReceiverOptions.of(stream, group, bus.consumerName(), bus.config().consumer());
+    guard = Guard.of("webhook", bus.config().resilience(), timeout, bus.metrics().registry());
     return Router.create(bus, opts, this).start();
   }
 
@@ -62,10 +67,18 @@ public final class WebhookDelivery implements Handler {
             + d.envelope().kind().wire() + " envelope, not an outbound reply"));
       }
       String body = Json.write(Json.reply(o, d.id()));
-      return post(body, o.messageKey())
+      Guard g = guard;
+      Mono<Void> once = g == null ? post(body, o.messageKey()) : Mono.defer(() -> g.mono(post(body, o.messageKey())));
+      return once
           .retryWhen(Retry.backoff(maxAttempts - 1, backoff).maxBackoff(MAX_BACKOFF)
+              .filter(e -> !(e instanceof Guard.Refused))
               .doBeforeRetry(s -> log.debug("webhook POST of {} failed (attempt {}): {}", d.id(), s.totalRetries() + 1, s.failure().toString())))
-          .onErrorMap(e -> {
+          .onErrorMap(Guard.Refused.class, e -> {
+            // the endpoint failed too often lately: leave the entry pending (claimed again later), not dead-lettered
+            log.debug("webhook delivery of {} refused by the circuit breaker: {}", d.id(), e.getMessage());
+            return new WebhookUnavailable(e);
+          })
+          .onErrorMap(e -> !(e instanceof WebhookUnavailable), e -> {
             Throwable cause = Exceptions.isRetryExhausted(e) && e.getCause() != null ? e.getCause() : e;
             log.warn("webhook delivery of {} to {} failed after {} attempts; dead-lettering: {}", d.id(), url, maxAttempts, cause.toString());
             return new PermanentFailure("webhook " + url + " failed " + maxAttempts + " times: " + cause.getMessage(), cause);
@@ -86,6 +99,13 @@ public final class WebhookDelivery implements Handler {
           }
           return content.then(Mono.error(new WebhookRejected(st.code())));
         });
+  }
+
+  /** The webhook's circuit breaker is open (or its bulkhead full): the entry stays pending and is retried later. */
+  public static final class WebhookUnavailable extends RuntimeException {
+    public WebhookUnavailable(Throwable cause) {
+      super(cause.getMessage(), cause);
+    }
   }
 
   /** The webhook answered with a non-2xx status. */

@@ -12,6 +12,7 @@ import io.sgstreams.core.consume.Reply;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.envelope.ToolReply;
+import io.sgstreams.core.resilience.Guard;
 import io.sgstreams.worker.handlers.Inbound;
 import io.sgstreams.worker.internal.Json;
 import io.sgstreams.worker.tools.ToolCallException;
@@ -46,6 +47,10 @@ import reactor.core.publisher.Mono;
  *       then remembered.
  * </ul>
  *
+ * <p>Calls to the model go through a circuit breaker and a bulkhead ({@link Guard}, the
+ * {@code resilience} settings): during an outage the breaker opens and messages are answered at
+ * once with {@code upstream_unavailable} instead of each waiting out timeouts and retries.
+ *
  * <p>A model failure (HTTP error after retries, a timeout, bad JSON, too many rounds) becomes an
  * {@code error} reply with a code and a message for users (details only in the log, with the
  * correlation id) and the entry is acknowledged: retrying it forever would not help. Only a
@@ -59,13 +64,20 @@ public final class OpenAiHandler implements Handler {
   private final ToolsClient tools;
   private final WorkerConfig settings;
   private final ConversationMemory memory;
+  private final Guard model;
   private final ArrayNode toolDefs = ToolSchemas.builtIns();
 
-  public OpenAiHandler(OpenAiClient client, ToolsClient tools, WorkerConfig settings, ConversationMemory memory) {
+  /**
+   * @param model the circuit breaker and bulkhead around the model API: while the breaker is open,
+   *     messages are answered at once with an {@code upstream_unavailable} error reply
+   */
+  public OpenAiHandler(OpenAiClient client, ToolsClient tools, WorkerConfig settings, ConversationMemory memory,
+      Guard model) {
     this.client = client;
     this.tools = tools;
     this.settings = settings;
     this.memory = memory;
+    this.model = model;
   }
 
   @Override
@@ -100,7 +112,7 @@ public final class OpenAiHandler implements Handler {
     req.set("messages", messages);
     req.set("tools", toolDefs);
     Round round = new Round();
-    return client.stream(req)
+    return model.flux(client.stream(req))
         .map(chunk -> round.absorb(chunk.path("delta")))
         .filter(text -> !text.isEmpty())
         .bufferTimeout(settings.streamDeltaTokens(), settings.streamDelta())
@@ -166,6 +178,9 @@ public final class OpenAiHandler implements Handler {
 
   /** A stable code for the client: what kind of failure, never its details. */
   static String code(Throwable e) {
+    if (e instanceof Guard.Refused) {
+      return "upstream_unavailable";
+    }
     if (e instanceof OpenAiException o) {
       if (o.getMessage() != null && o.getMessage().contains("sent nothing for")) {
         return "upstream_timeout";

@@ -1,5 +1,6 @@
 package io.sgstreams.worker.openai;
 
+import io.sgstreams.core.resilience.Guard;
 import io.sgstreams.core.consume.Handler;
 import io.sgstreams.worker.HandlerFactory;
 import io.sgstreams.worker.WorkerContext;
@@ -19,6 +20,7 @@ public final class OpenAiHandlerFactory implements HandlerFactory {
         new WorkerMetrics(ctx.registry()));
     ConversationMemory memory = new ConversationMemory(ctx.bus(), s.historyPrefix(), s.historyTurns(),
         s.historyMaxChars(), s.historyTtl());
-    return new OpenAiHandler(client, ctx.tools(), s, memory);
+    Guard model = Guard.of("model", ctx.config().resilience(), null, ctx.registry());
+    return new OpenAiHandler(client, ctx.tools(), s, memory, model);
   }
 }

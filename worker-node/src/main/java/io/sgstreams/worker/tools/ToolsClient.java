@@ -8,6 +8,7 @@ import io.sgstreams.core.envelope.Envelope;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.ToolReply;
 import io.sgstreams.core.envelope.ToolRequest;
+import io.sgstreams.core.resilience.Guard;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.worker.metrics.WorkerMetrics;
 import java.time.Duration;
@@ -55,6 +56,8 @@ public final class ToolsClient {
   private final int maxPending;
   private final Duration ttl;
   private final Map<String, Waiting> pending = new ConcurrentHashMap<>();
+  /** Circuit breaker and bulkhead around tool calls: with the tools nodes down, calls fail at once. */
+  private final Guard guard;
 
   /** A call waiting for its reply. */
   private record Waiting(String tool, Sinks.One<ToolReply> sink) {}
@@ -64,7 +67,8 @@ public final class ToolsClient {
   private volatile Disposable reading;
   private volatile Disposable refreshing;
 
-  private ToolsClient(RedisEventBus bus, WorkerMetrics metrics, int maxPending, Duration ttl) {
+  private ToolsClient(RedisEventBus bus, WorkerMetrics metrics, int maxPending, Duration ttl, Guard guard) {
+    this.guard = guard;
     this.bus = bus;
     this.metrics = metrics;
     this.maxPending = maxPending;
@@ -77,8 +81,9 @@ public final class ToolsClient {
    * Creates the reply stream and its group, sets its expiry and starts the reader and the expiry
    * refresher. Completes when the client is ready to take calls.
    */
-  public static Mono<ToolsClient> start(RedisEventBus bus, WorkerMetrics metrics, int maxPending, Duration replyStreamTtl) {
-    ToolsClient c = new ToolsClient(bus, metrics, maxPending, replyStreamTtl);
+  public static Mono<ToolsClient> start(RedisEventBus bus, WorkerMetrics metrics, int maxPending, Duration replyStreamTtl,
+      Guard guard) {
+    ToolsClient c = new ToolsClient(bus, metrics, maxPending, replyStreamTtl, guard);
     return bus.ensureGroup(c.replyStream, c.group)
         .then(c.expire())
         .then(Mono.fromRunnable(c::startReading))
@@ -132,14 +137,15 @@ public final class ToolsClient {
       // Registered before publishing: a fast reply must find its caller, not count as late.
       pending.put(cid, waiting);
       ToolRequest request = req;
-      return bus.publishToolsRequest(request)
-          .onErrorMap(io.sgstreams.core.bus.BacklogFullException.class, e -> new ToolsBusyException(name, e))
-          .then(sink.asMono())
-          .timeout(timeout)
-          .onErrorMap(TimeoutException.class, e -> new ToolTimeoutException(name, cid, timeout))
+      return guard.mono(bus.publishToolsRequest(request)
+              .onErrorMap(io.sgstreams.core.bus.BacklogFullException.class, e -> new ToolsBusyException(name, e))
+              .then(sink.asMono())
+              .timeout(timeout)
+              .onErrorMap(TimeoutException.class, e -> new ToolTimeoutException(name, cid, timeout)))
+          .onErrorMap(Guard.Refused.class, e -> new ToolsUnavailableException(name, e))
           .doOnSuccess(r -> metrics.toolCall(name, r != null && r.ok() ? "ok" : "error", System.nanoTime() - start))
           .doOnError(e -> metrics.toolCall(name, e instanceof ToolTimeoutException ? "timeout"
-                  : e instanceof ToolsBusyException ? "rejected" : "failed",
+                  : e instanceof ToolsBusyException || e instanceof ToolsUnavailableException ? "rejected" : "failed",
               System.nanoTime() - start))
           // before the outcome goes downstream (doFinally would run after it, so a caller that
           // reacts to the timeout could still see the call as pending)
