@@ -80,6 +80,25 @@ final class GatewayFixture implements AutoCloseable {
     }).start());
   }
 
+  /**
+   * A handler that streams: the content's words as {@code delta} replies (one per word, through the
+   * delivery, attempt = delivery count), then the whole content as the final {@code message}.
+   */
+  void streamingWorker(String nodeId) {
+    RedisEventBus bus = TestRedis.bus(redisUrl, Role.WORKER, config.withNodeId(nodeId));
+    closeables.add(bus);
+    ReceiverOptions opts = ReceiverOptions.of(config.topology().inboundStream(), config.topology().workerGroup(),
+        bus.consumerName(), config.consumer());
+    bus.ensureGroup(config.topology().inboundStream(), config.topology().workerGroup()).block();
+    routers.add(Router.create(bus, opts, d -> {
+      InboundEnvelope in = (InboundEnvelope) d.envelope();
+      String[] words = in.content().split("(?<= )");
+      return reactor.core.publisher.Flux.range(0, words.length)
+          .concatMap(i -> d.emit(Reply.outbound(OutboundEnvelope.delta(in, (int) d.deliveryCount(), i, words[i]))))
+          .then(Mono.just(HandlerResult.of(Reply.outbound(OutboundEnvelope.replyTo(in, "message", in.content())))));
+    }).start());
+  }
+
   String inbound() {
     return config.topology().inboundStream();
   }

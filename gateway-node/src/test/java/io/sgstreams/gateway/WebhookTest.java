@@ -70,6 +70,24 @@ class WebhookTest {
   }
 
   @Test
+  void aWebhookGetsTheAnswerNotTheDeltasOnTheWay() throws Exception {
+    URI url = startHook(204);
+    fx.gateway("gw-a", "SG_WEBHOOK_URL", url.toString());
+    InboundEnvelope in = InboundEnvelope.create("webhook", "hook-chan", "u", "q");
+    for (int i = 0; i < 5; i++) {
+      fx.probe.publishOutbound("webhook", OutboundEnvelope.delta(in, 1, i, "part" + i)).block();
+    }
+    fx.probe.publishOutbound("webhook", OutboundEnvelope.replyTo(in, "message", "part0part1part2part3part4")).block();
+    String stream = fx.outbound("webhook");
+    // every entry acknowledged (the deltas without a POST), nothing dead-lettered
+    await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 1
+        && Streams.pending(fx.probe, stream, fx.config.topology().gatewayGroup("webhook")) == 0);
+    assertEquals("message", received.get(0).get("type").asText());
+    assertEquals(1, hits.get());
+    assertEquals(0, Streams.length(fx.probe, fx.config.topology().dlqStream()));
+  }
+
+  @Test
   void failingWebhookIsRetriedThenDeadLettered() throws Exception {
     URI url = startHook(500);
     fx.gateway("gw-a", "SG_WEBHOOK_URL", url.toString(), "SG_WEBHOOK_MAX_ATTEMPTS", "3", "SG_WEBHOOK_BACKOFF_MS", "50");

@@ -23,8 +23,9 @@ public final class ChannelFeed {
   }
 
   /**
-   * Cold: registers on subscribe. Emits {@link ChannelHistory.Missed} and {@link ChannelHistory.Reset}
-   * items; errors with {@link SlowConsumerException} when the client falls too far behind.
+   * Cold: registers on subscribe. Emits {@link ChannelHistory.Missed}, {@link ChannelHistory.Reset}
+   * and {@link ChannelHistory.Superseded} items (see {@link Generations}: an older attempt's deltas
+   * never follow a newer one's, the final reply always passes); errors with {@link SlowConsumerException} when the client falls too far behind.
    *
    * @param lastEventId the last stream id the client saw, or null for live replies only
    */
@@ -46,7 +47,10 @@ public final class ChannelFeed {
             return h == null || EntryIds.compare(e.streamId(), h) > 0;
           })
           .map(ChannelHistory.Missed::new);
-      return missed.concatWith(live).doFinally(s -> sub.close());
+      Generations generations = new Generations();
+      return missed.concatWith(live)
+          .concatMapIterable(generations::admit)
+          .doFinally(s -> sub.close());
     });
   }
 }

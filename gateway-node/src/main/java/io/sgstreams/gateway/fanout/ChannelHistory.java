@@ -31,6 +31,12 @@ public final class ChannelHistory {
   /** A missed reply. */
   public record Missed(ReplyEvent event) implements Item {}
 
+  /**
+   * A newer attempt of the answer to {@code inReplyTo} has started streaming: the client drops what
+   * it has of that answer (SSE / WebSocket {@code reset} naming the reply).
+   */
+  public record Superseded(String inReplyTo, int attempt) implements Item {}
+
   /** The client's id is gone from the stream (or the scan bound was hit): it must start over. */
   public record Reset(String reason) implements Item {}
 

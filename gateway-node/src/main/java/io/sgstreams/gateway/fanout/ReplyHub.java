@@ -23,7 +23,8 @@ import reactor.core.publisher.Sinks;
  * (tenant, platform, channel): a reply never reaches a caller of another tenant. A reply without
  * {@code tenant_id} (a foreign worker) belongs to tenant {@code default}. Every queue is
  * bounded: a subscriber that falls {@link #SUBSCRIBER_QUEUE} replies behind is disconnected with
- * {@link SlowConsumerException}; at most {@code maxWaiting} requests wait at once.
+ * {@link SlowConsumerException}; at most {@code maxWaiting} requests wait at once. A waiting
+ * request is completed by the first reply that is not progress ({@code delta}, {@code tool_call}).
  */
 public final class ReplyHub {
   public static final int SUBSCRIBER_QUEUE = 256;
@@ -71,7 +72,8 @@ public final class ReplyHub {
       return;
     }
     Waiting w = waiters.get(o.inReplyTo());
-    if (w != null && w.tenant().equals(o.tenant()) && w.sink().tryEmitValue(e).isSuccess()) {
+    // a waiting POST gets the answer, not the deltas and tool-call events on the way to it
+    if (w != null && !o.isProgress() && w.tenant().equals(o.tenant()) && w.sink().tryEmitValue(e).isSuccess()) {
       toWaiters.increment();
     }
     Set<Subscriber> subs = channels.get(new ChannelKey(o.tenant(), o.platform(), o.channelId()));

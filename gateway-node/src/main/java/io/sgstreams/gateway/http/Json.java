@@ -24,8 +24,10 @@ public final class Json {
   }
 
   /**
-   * {@code {id, in_reply_to, correlation_id, type, content, channel_id, platform, stream_id,
-   * attachments?}}; attachments' data as base64.
+   * {@code {id, in_reply_to, correlation_id, type, content, channel_id, platform, message_key,
+   * stream_id, seq?, attempt?, error?, attachments?}}: {@code seq} and {@code attempt} on the
+   * progress types ({@code delta}, {@code tool_call}), {@code error: {code, message}} on
+   * {@code error} replies; attachments' data as base64.
    */
   public static ObjectNode reply(OutboundEnvelope o, String streamId) {
     ObjectNode n = object()
@@ -38,6 +40,15 @@ public final class Json {
         .put("platform", o.platform())
         .put("message_key", o.messageKey())
         .put("stream_id", streamId);
+    if (o.seq() != null) {
+      n.put("seq", o.seq());
+    }
+    if (o.attempt() != null) {
+      n.put("attempt", o.attempt());
+    }
+    if (o.error() != null) {
+      n.putObject("error").put("code", o.error().code()).put("message", o.error().message());
+    }
     if (!o.attachments().isEmpty()) {
       ArrayNode a = n.putArray("attachments");
       for (Attachment at : o.attachments()) {

@@ -6,6 +6,7 @@ import io.sgstreams.gateway.fanout.ChannelFeed;
 import io.sgstreams.gateway.fanout.ChannelHistory;
 import io.sgstreams.gateway.fanout.SlowConsumerException;
 import io.sgstreams.core.bus.EntryIds;
+import io.sgstreams.core.envelope.OutboundEnvelope;
 import java.time.Duration;
 import java.util.List;
 import org.reactivestreams.Publisher;
@@ -16,9 +17,12 @@ import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * {@code GET /v1/channels/{channel_id}/events[?platform=web]}: Server-Sent Events of the
- * channel's replies. {@code id:} is the outbound stream entry id, {@code event: message},
- * {@code data:} the reply JSON; {@code Last-Event-ID} (header, or {@code ?last_event_id=})
- * resumes; {@code event: reset} when the id is too old; heartbeat comments; a slow client gets
+ * channel's replies. {@code id:} is the outbound stream entry id, {@code event: message} (answers
+ * and error replies), {@code event: delta} / {@code event: tool_call} (progress of a streamed
+ * answer), {@code data:} the reply JSON; {@code Last-Event-ID} (header, or {@code ?last_event_id=})
+ * resumes, deltas included; {@code event: reset} when the id is too old (data {@code {reason}}) or
+ * when a newer attempt of one answer starts (data {@code {in_reply_to, attempt, reason}});
+ * heartbeat comments; a slow client gets
  * {@code event: error} and is disconnected. Every stream ends when the node shuts down.
  */
 public final class SseRoute {
@@ -94,7 +98,14 @@ public final class SseRoute {
 
   private static String format(ChannelHistory.Item item) {
     if (item instanceof ChannelHistory.Missed m) {
-      return "id: " + m.event().streamId() + "\nevent: message\ndata: " + Json.write(Json.reply(m.event().reply(), m.event().streamId())) + "\n\n";
+      OutboundEnvelope o = m.event().reply();
+      // progress travels under its own event name (delta, tool_call); answers, errors included, as "message"
+      String name = o.isProgress() ? o.type() : "message";
+      return "id: " + m.event().streamId() + "\nevent: " + name + "\ndata: " + Json.write(Json.reply(o, m.event().streamId())) + "\n\n";
+    }
+    if (item instanceof ChannelHistory.Superseded s) {
+      return event("reset", Json.write(Json.object().put("in_reply_to", s.inReplyTo()).put("attempt", s.attempt())
+          .put("reason", "the answer is being produced again (attempt " + s.attempt() + "); discard its earlier deltas")));
     }
     ChannelHistory.Reset r = (ChannelHistory.Reset) item;
     return event("reset", Json.write(Json.object().put("reason", r.reason())));

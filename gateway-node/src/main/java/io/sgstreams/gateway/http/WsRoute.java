@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.gateway.fanout.ChannelFeed;
 import io.sgstreams.gateway.fanout.ChannelHistory;
 import io.sgstreams.gateway.fanout.SlowConsumerException;
@@ -33,7 +34,10 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  * {@code {"type":"subscribe","channel_id":..,"platform"?,"last_event_id"?}},
  * {@code {"type":"unsubscribe","channel_id":..}}, {@code {"type":"message", ...POST fields}},
  * {@code {"type":"ping"}}. Server frames: {@code subscribed}, {@code reply} (the reply JSON with
- * {@code stream_id}), {@code reset}, {@code ack} ({@code id, correlation_id, stream_id}),
+ * {@code stream_id}; {@code reply_type} is the reply's type, {@code message} or {@code error}),
+ * {@code delta} and {@code tool_call} (progress of a streamed answer, with {@code seq} and
+ * {@code attempt}), {@code reset} (the resume id is too old, or with {@code in_reply_to}: a newer
+ * attempt of that answer started), {@code ack} ({@code id, correlation_id, stream_id}),
  * {@code pong}, {@code error}. The server pings every heartbeat; Netty answers client pings.
  * Outgoing frames go through one bounded queue: a client that falls behind is closed with 1008.
  */
@@ -180,7 +184,13 @@ public final class WsRoute {
 
     private ObjectNode frame(ChannelHistory.Item item) {
       if (item instanceof ChannelHistory.Missed m) {
-        return Json.reply(m.event().reply(), m.event().streamId()).put("type", "reply");
+        OutboundEnvelope o = m.event().reply();
+        // frame type: "reply" for answers and error replies, the reply's own type for progress
+        return Json.reply(o, m.event().streamId()).put("type", o.isProgress() ? o.type() : "reply").put("reply_type", o.type());
+      }
+      if (item instanceof ChannelHistory.Superseded s) {
+        return Json.object().put("type", "reset").put("in_reply_to", s.inReplyTo()).put("attempt", s.attempt())
+            .put("reason", "the answer is being produced again (attempt " + s.attempt() + "); discard its earlier deltas");
       }
       return Json.object().put("type", "reset").put("reason", ((ChannelHistory.Reset) item).reason());
     }

@@ -66,6 +66,10 @@ public final class WebhookDelivery implements Handler {
         return Mono.error(new PermanentFailure("entry " + d.id() + " on " + d.stream() + " is a "
             + d.envelope().kind().wire() + " envelope, not an outbound reply"));
       }
+      if (o.isProgress()) {
+        // a webhook gets answers only: one POST per delta would cost the endpoint more than the answer
+        return Mono.just(HandlerResult.none());
+      }
       String body = Json.write(Json.reply(o, d.id()));
       Guard g = guard;
       Mono<Void> once = g == null ? post(body, o.messageKey()) : Mono.defer(() -> g.mono(post(body, o.messageKey())));
