@@ -59,6 +59,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   private final HeartbeatRegistry heartbeats;
   private final io.sgstreams.core.store.Counters counters;
   private final io.sgstreams.core.store.Records records;
+  private final io.sgstreams.core.store.ApiKeys apiKeys;
 
   private RedisEventBus(RedisStreams redis, boolean ownsRedis, Role role, SgConfig config, StreamMetrics metrics) {
     this.redis = redis;
@@ -74,6 +75,12 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     this.heartbeats = new HeartbeatRegistry(redis, topology, config.consumer().heartbeatTtl());
     this.counters = new io.sgstreams.core.store.Counters(redis);
     this.records = new io.sgstreams.core.store.Records(redis);
+    this.apiKeys = new io.sgstreams.core.store.ApiKeys(redis, topology, java.time.Clock.systemUTC());
+  }
+
+  /** API keys made at run time ({@code sg keys}), stored hashed under keys the topology builds. */
+  public io.sgstreams.core.store.ApiKeys apiKeys() {
+    return apiKeys;
   }
 
   /** Window counters (rate limits) under keys the topology builds. */
