@@ -154,8 +154,9 @@ public final class ConfigSchema {
         "accepted API keys, `tenant:key` (a bare key: tenant `default`); with `gateway.auth` `auto`, empty = auth off, "
             + "allowed only on a loopback address").masked();
     public static final Setting<String> AUTH = of("gateway.auth", "SG_AUTH", ValueType.oneOf("auto", "keys", "off"), "auto",
-        "`keys`: every API request needs a key of `SG_API_KEYS` or one made by `sg keys create`; `off`: no keys, "
-            + "loopback only; `auto`: `keys` when `SG_API_KEYS` is set, else `off`");
+        "`keys`: every API request needs a key of `SG_API_KEYS` or one made by `sg keys create` (any address); "
+            + "`off`: none does, every caller is tenant `default` (loopback only); `auto`: `keys` when `SG_API_KEYS` is "
+            + "set, else `off`");
     public static final Setting<Duration> MAX_WAIT = of("gateway.max_wait_seconds", "SG_MAX_WAIT_SECONDS",
         secondsIn(0, 3600), "30", "cap for `?wait=`");
     public static final Setting<Integer> MAX_BODY_BYTES = of("gateway.max_body_bytes", "SG_MAX_BODY_BYTES",
