@@ -9,7 +9,6 @@ import io.sgstreams.core.metrics.StreamMonitor;
 import io.sgstreams.core.consume.Router;
 import io.sgstreams.core.ops.OpsRoutes;
 import io.sgstreams.core.ops.Readiness;
-import io.sgstreams.gateway.auth.ApiKeyAuth;
 import io.sgstreams.gateway.fanout.ChannelFeed;
 import io.sgstreams.gateway.fanout.ChannelHistory;
 import io.sgstreams.gateway.fanout.ReplyHub;
@@ -23,9 +22,7 @@ import io.sgstreams.gateway.http.Responses;
 import io.sgstreams.gateway.http.SseRoute;
 import io.sgstreams.gateway.http.WsRoute;
 import io.sgstreams.gateway.limit.IdempotencyStore;
-import io.sgstreams.gateway.limit.RateLimiter;
 import io.sgstreams.gateway.webhook.WebhookDelivery;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -95,9 +92,6 @@ public final class GatewayNode {
     // the workers group (so what is accepted before any worker starts is kept for it) and, with a
     // webhook URL, the webhook group; outbound streams are tailed without a group
     bus.ensureStreams(deliversWebhook ? List.of(Topology.WEBHOOK_PLATFORM) : List.of()).block(Duration.ofSeconds(30));
-    if (!s.authEnabled()) {
-      log.warn("gateway: SG_API_KEYS is empty: authentication is OFF (allowed only because {} is a loopback address)", s.host());
-    }
 
     // a second reply to a request comes from a worker that claimed it after claim_min_idle,
     // possibly on its last delivery: remember replies at least that long
@@ -123,8 +117,7 @@ public final class GatewayNode {
     Mono<Void> closed = closing.asMono();
     GatewayMetrics metrics = new GatewayMetrics(registry);
     Responses responses = new Responses(metrics);
-    RequestGuard guard = new RequestGuard(new ApiKeyAuth(s.apiKeys()),
-        new RateLimiter(bus, s.rateLimitPerMinute(), Clock.systemUTC()));
+    RequestGuard guard = RequestGuard.create(bus, s); // auth (SG_API_KEYS and stored keys), rate limits; logs which
     ChannelFeed feed = new ChannelFeed(hub, new ChannelHistory(bus), bus.topology());
     MessagesRoute messages = new MessagesRoute(bus, guard, hub, new IdempotencyStore(bus, s.idempotencyTtl()),
         responses, s.maxWait(), s.maxBodyBytes());

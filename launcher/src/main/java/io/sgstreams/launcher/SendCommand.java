@@ -63,7 +63,7 @@ final class SendCommand implements Callable<Integer> {
       description = "gateway base URL (default: $SG_GATEWAY_URL, else http://127.0.0.1:$SG_HTTP_PORT or :8080)")
   String url;
 
-  @Option(names = "--api-key", paramLabel = "KEY", description = "API key (default: $SG_API_KEY, else the first of $SG_API_KEYS)")
+  @Option(names = "--api-key", paramLabel = "KEY", description = "API key (default: $SG_API_KEY, else the key of the first $SG_API_KEYS entry)")
   String apiKey;
 
   @Option(names = "--json", description = "print the reply envelopes as JSON, one per line (deltas included when streaming)")
@@ -407,7 +407,7 @@ final class SendCommand implements Callable<Integer> {
     }
     for (String k : keys.split(",")) {
       if (!k.isBlank()) {
-        return k.trim();
+        return io.sgstreams.gateway.auth.ApiKeyAuth.keyOf(k.trim()); // 'tenant:key' entries send the key
       }
     }
     return null;

@@ -28,7 +28,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * {@code sg}: one executable for every role, like Loki's {@code -target}. {@code standalone} runs
  * gateway, worker and tools in one process (with an embedded Redis when {@code REDIS_URL} is
  * unset); {@code gateway}, {@code worker} and {@code tools} run one role against {@code REDIS_URL};
- * {@code send} talks to a running gateway; {@code config} prints a role's effective configuration.
+ * {@code send} talks to a running gateway; {@code config} prints a role's effective configuration;
+ * {@code keys} makes, lists and revokes the API keys stored in Redis.
  *
  * <p>This is the one place the process environment is read: {@link #main} hands it to the
  * commands, which hand it to {@link ConfigLoader}. Exit status: 0 done, 1 a role could not start
@@ -78,6 +79,7 @@ public final class Sg {
     cl.addSubcommand("send", new SendCommand(ctx));
     cl.addSubcommand("bench", new BenchCli(ctx));
     cl.addSubcommand("config", new ConfigCommand(ctx));
+    cl.addSubcommand("keys", KeysCommand.commandLine(ctx));
     cl.addSubcommand("completion", new Completion(ctx));
     cl.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));

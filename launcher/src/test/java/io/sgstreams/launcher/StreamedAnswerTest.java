@@ -66,13 +66,17 @@ class StreamedAnswerTest {
   private record Run(int status, String out, String err) {}
 
   private static Run sg(String... args) {
+    return sg(Map.of(), args);
+  }
+
+  private static Run sg(Map<String, String> env, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = Sg.run(List.of(args), Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    int status = Sg.run(List.of(args), env, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
-  private static Pipeline standalone(String nodeId, String modelPath) throws Exception {
+  private static Pipeline standalone(String nodeId, String modelPath, String... extra) throws Exception {
     Map<String, String> env = new HashMap<>(Map.of(
         "SG_NODE_ID", nodeId,
         "SG_HTTP_PORT", "0",
@@ -80,6 +84,9 @@ class StreamedAnswerTest {
         "SG_WORKER_HANDLER", "openai",
         "OPENAI_BASE_URL", "http://127.0.0.1:" + model.port() + modelPath + "/v1",
         "SG_STREAM_DELTA_TOKENS", "4"));
+    for (int i = 0; i < extra.length; i += 2) {
+      env.put(extra[i], extra[i + 1]);
+    }
     SgConfig fromEnv = ConfigLoader.load(null, env);
     SgConfig test = TestRedis.config(nodeId);
     SgConfig config = fromEnv.withTopology(test.topology()).withConsumer(test.consumer()).withRedisUrl(TestRedis.url());
@@ -136,6 +143,18 @@ class StreamedAnswerTest {
       Run whole = sg("send", "hello", "--url", url, "--wait", "30", "--no-stream");
       assertEquals(6, whole.status(), whole.out() + whole.err());
       assertTrue(whole.err().contains("upstream_"), whole.err());
+    }
+  }
+
+  @Test
+  void sendUsesTheKeyOfATenantPrefixedEntryAndStreamsTheTenantsOwnAnswer() throws Exception {
+    try (Pipeline p = standalone("stream-keys", "", "SG_API_KEYS", "acme:key-acme,globex:key-globex")) {
+      String url = "http://127.0.0.1:" + p.gateway().port();
+      Run acme = sg(Map.of("SG_API_KEYS", "acme:key-acme,globex:key-globex"), "send", "hi", "--url", url, "--wait", "30");
+      assertEquals(0, acme.status(), acme.err());
+      assertTrue(acme.out().startsWith("w0 w1 "), acme.out());
+      Run wrong = sg("send", "hi", "--url", url, "--wait", "30", "--api-key", "acme:key-acme");
+      assertEquals(4, wrong.status(), "the entry itself is not a key: " + wrong.err());
     }
   }
 }

@@ -60,6 +60,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   private final io.sgstreams.core.store.Counters counters;
   private final io.sgstreams.core.store.Records records;
   private final io.sgstreams.core.store.CappedLists lists;
+  private final io.sgstreams.core.store.ApiKeys apiKeys;
 
   private RedisEventBus(RedisStreams redis, boolean ownsRedis, Role role, SgConfig config, StreamMetrics metrics) {
     this.redis = redis;
@@ -76,11 +77,17 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     this.counters = new io.sgstreams.core.store.Counters(redis);
     this.records = new io.sgstreams.core.store.Records(redis);
     this.lists = new io.sgstreams.core.store.CappedLists(redis);
+    this.apiKeys = new io.sgstreams.core.store.ApiKeys(redis, topology, java.time.Clock.systemUTC());
   }
 
   /** Small capped lists with an expiry (conversation memory) under keys built with {@link io.sgstreams.core.topology.StreamKeys}. */
   public io.sgstreams.core.store.CappedLists lists() {
     return lists;
+  }
+
+  /** API keys made at run time ({@code sg keys}), stored hashed under keys the topology builds. */
+  public io.sgstreams.core.store.ApiKeys apiKeys() {
+    return apiKeys;
   }
 
   /** Window counters (rate limits) under keys the topology builds. */

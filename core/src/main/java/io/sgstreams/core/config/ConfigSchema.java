@@ -86,6 +86,8 @@ public final class ConfigSchema {
         "sg:stream:dlq", "dead letters");
     public static final Setting<String> HEARTBEAT_PREFIX = of("streams.heartbeat_prefix", "SG_HEARTBEAT_PREFIX", name(),
         "sg:heartbeat", "`{prefix}:{consumer}`: one key per live consumer name");
+    public static final Setting<String> KEYS_PREFIX = of("streams.keys_prefix", "SG_KEYS_PREFIX", name(),
+        "sg:keys", "API keys made by `sg keys create`, stored hashed: `{prefix}:digest:{sha256}` per key, `{prefix}:index`");
     public static final Setting<Long> MAXLEN = of("streams.maxlen", "SG_STREAM_MAXLEN", longIn(1, MAX_LONG),
         "100000", "the cap N (below 1000 is raised to 1000): work streams trim only acknowledged entries (`MINID ~`) "
             + "and refuse publishing (`backlog_full`) at N unfinished; tailed streams `MAXLEN ~ N`");
@@ -149,7 +151,12 @@ public final class ConfigSchema {
     public static final Setting<Integer> PORT = of("gateway.port", "SG_HTTP_PORT", intIn(0, 65535), "8080",
         "HTTP port of the API and of /health, /ready, /metrics; 0 = a free port");
     public static final Setting<List<String>> API_KEYS = of("gateway.api_keys", "SG_API_KEYS", ValueType.list(), "",
-        "accepted API keys; empty = auth off, allowed only on a loopback address").masked();
+        "accepted API keys, `tenant:key` (a bare key: tenant `default`); with `gateway.auth` `auto`, empty = auth off, "
+            + "allowed only on a loopback address").masked();
+    public static final Setting<String> AUTH = of("gateway.auth", "SG_AUTH", ValueType.oneOf("auto", "keys", "off"), "auto",
+        "`keys`: every API request needs a key of `SG_API_KEYS` or one made by `sg keys create` (any address); "
+            + "`off`: none does, every caller is tenant `default` (loopback only); `auto`: `keys` when `SG_API_KEYS` is "
+            + "set, else `off`");
     public static final Setting<Duration> MAX_WAIT = of("gateway.max_wait_seconds", "SG_MAX_WAIT_SECONDS",
         secondsIn(0, 3600), "30", "cap for `?wait=`");
     public static final Setting<Integer> MAX_BODY_BYTES = of("gateway.max_body_bytes", "SG_MAX_BODY_BYTES",
@@ -157,6 +164,9 @@ public final class ConfigSchema {
     public static final Setting<Integer> RATE_LIMIT_PER_MINUTE = of("gateway.rate_limit_per_minute",
         "SG_RATE_LIMIT_PER_MINUTE", intIn(0, MAX_INT), "600",
         "requests per API key (per remote address with auth off); 0 = off");
+    public static final Setting<Integer> TENANT_RATE_LIMIT_PER_MINUTE = of("gateway.tenant_rate_limit_per_minute",
+        "SG_TENANT_RATE_LIMIT_PER_MINUTE", intIn(0, MAX_INT), "0",
+        "requests per tenant, all its keys together (on top of the per-key limit); 0 = off");
     public static final Setting<URI> WEBHOOK_URL = of("gateway.webhook_url", "SG_WEBHOOK_URL", httpUrl(), null,
         "where `webhook` replies are POSTed").unsetMeans("no webhook consumer").masked();
     public static final Setting<Integer> WEBHOOK_MAX_ATTEMPTS = of("gateway.webhook_max_attempts",
@@ -256,15 +266,16 @@ public final class ConfigSchema {
       new Section("node", null, List.of(Node.ID)),
       new Section("streams", null, List.of(Streams.INBOUND, Streams.OUTBOUND_PREFIX,
           Streams.TOOLS, Streams.TOOLS_REPLY_PREFIX, Streams.TOOLS_REPLY_TTL, Streams.DLQ, Streams.HEARTBEAT_PREFIX,
-          Streams.MAXLEN, Streams.DLQ_MAXLEN, Streams.PLATFORMS)),
+          Streams.KEYS_PREFIX, Streams.MAXLEN, Streams.DLQ_MAXLEN, Streams.PLATFORMS)),
       new Section("groups", null, List.of(Groups.WORKERS, Groups.GATEWAY_PREFIX, Groups.TOOLS)),
       new Section("consumer", null, List.of(
           Consumer.MAX_DELIVERIES, Consumer.CLAIM_MIN_IDLE, Consumer.CLAIM_INTERVAL, Consumer.READ_COUNT,
           Consumer.READ_BLOCK, Consumer.CONCURRENCY, Consumer.ACK_BATCH, Consumer.DRAIN_TIMEOUT, Consumer.HEARTBEAT_TTL,
           Consumer.REMOVE_IDLE_CONSUMERS_AFTER)),
       new Section("envelope", null, List.of(Envelope.MAX_BYTES)),
-      new Section("gateway", Role.GATEWAY, List.of(Gateway.HOST, Gateway.PORT, Gateway.API_KEYS,
-          Gateway.MAX_WAIT, Gateway.MAX_BODY_BYTES, Gateway.RATE_LIMIT_PER_MINUTE, Gateway.WEBHOOK_URL,
+      new Section("gateway", Role.GATEWAY, List.of(Gateway.HOST, Gateway.PORT, Gateway.API_KEYS, Gateway.AUTH,
+          Gateway.MAX_WAIT, Gateway.MAX_BODY_BYTES, Gateway.RATE_LIMIT_PER_MINUTE, Gateway.TENANT_RATE_LIMIT_PER_MINUTE,
+          Gateway.WEBHOOK_URL,
           Gateway.WEBHOOK_MAX_ATTEMPTS, Gateway.WEBHOOK_BACKOFF, Gateway.WEBHOOK_TIMEOUT, Gateway.SSE_HEARTBEAT,
           Gateway.IDEMPOTENCY_TTL)),
       new Section("worker", Role.WORKER, List.of(Worker.HANDLER, Worker.ADMIN_HOST,
@@ -328,7 +339,7 @@ public final class ConfigSchema {
             v.get(Streams.INBOUND), v.get(Groups.WORKERS), v.get(Streams.OUTBOUND_PREFIX), v.get(Groups.GATEWAY_PREFIX),
             v.get(Streams.TOOLS), v.get(Groups.TOOLS), v.get(Streams.TOOLS_REPLY_PREFIX), v.get(Streams.DLQ),
             v.get(Streams.HEARTBEAT_PREFIX), v.get(Streams.MAXLEN), v.get(Streams.DLQ_MAXLEN), v.get(Streams.PLATFORMS),
-            v.get(Streams.TOOLS_REPLY_TTL)),
+            v.get(Streams.TOOLS_REPLY_TTL), v.get(Streams.KEYS_PREFIX)),
         new ConsumerSettings(
             v.get(Consumer.MAX_DELIVERIES), v.get(Consumer.CLAIM_MIN_IDLE), v.get(Consumer.CLAIM_INTERVAL),
             v.get(Consumer.READ_COUNT), v.get(Consumer.READ_BLOCK), v.get(Consumer.CONCURRENCY),
@@ -339,7 +350,8 @@ public final class ConfigSchema {
             v.get(Gateway.HOST), v.get(Gateway.PORT), v.get(Gateway.API_KEYS), v.get(Gateway.MAX_WAIT),
             v.get(Gateway.MAX_BODY_BYTES), v.get(Gateway.RATE_LIMIT_PER_MINUTE), v.opt(Gateway.WEBHOOK_URL),
             v.get(Gateway.WEBHOOK_MAX_ATTEMPTS), v.get(Gateway.WEBHOOK_BACKOFF), v.get(Gateway.WEBHOOK_TIMEOUT),
-            v.get(Gateway.SSE_HEARTBEAT), v.get(Gateway.IDEMPOTENCY_TTL)),
+            v.get(Gateway.SSE_HEARTBEAT), v.get(Gateway.IDEMPOTENCY_TTL), GatewayConfig.Auth.parse(v.get(Gateway.AUTH)),
+            v.get(Gateway.TENANT_RATE_LIMIT_PER_MINUTE)),
         new WorkerConfig(
             v.get(Worker.HANDLER), v.get(Worker.ADMIN_HOST), v.get(Worker.ADMIN_PORT), v.get(Worker.TOOL_CALL_TIMEOUT),
             v.get(Worker.HANDLER_TIMEOUT), v.get(Worker.MAX_PENDING_TOOL_CALLS), v.get(Worker.OPENAI_BASE_URL),

@@ -13,7 +13,7 @@ import java.util.Optional;
  *
  * @param host bind address
  * @param port HTTP port; 0 picks a free one
- * @param apiKeys accepted keys; empty means auth off, allowed on a loopback address only
+ * @param apiKeys {@code tenant:key} (or bare) keys; with {@code auth} {@code AUTO}, empty means auth off (loopback only)
  * @param maxWait cap for {@code ?wait=}
  * @param maxBodyBytes largest request body or WebSocket frame
  * @param rateLimitPerMinute per key (or remote address); 0 = off
@@ -23,6 +23,8 @@ import java.util.Optional;
  * @param webhookTimeout per attempt
  * @param sseHeartbeat SSE comment line (and WebSocket ping) interval
  * @param idempotencyTtl how long a first result is remembered for {@code Idempotency-Key}
+ * @param auth whether API requests need a key ({@link #authEnabled()})
+ * @param tenantRateLimitPerMinute per tenant, all its keys together; 0 = off
  */
 public record GatewayConfig(
     String host,
@@ -36,11 +38,40 @@ public record GatewayConfig(
     Duration webhookBackoff,
     Duration webhookTimeout,
     Duration sseHeartbeat,
-    Duration idempotencyTtl) {
+    Duration idempotencyTtl,
+    Auth auth,
+    int tenantRateLimitPerMinute) {
+
+  /**
+   * {@code gateway.auth} ({@code SG_AUTH}): whether API requests need a key.
+   *
+   * <ul>
+   *   <li>{@code KEYS}: always; accepted are the keys of {@code SG_API_KEYS} (which may be empty) and the keys
+   *       stored by {@code sg keys create} that are not revoked. Any bind address.
+   *   <li>{@code OFF}: never; every caller is tenant {@code default}. Loopback only, and {@code SG_API_KEYS}
+   *       must then be empty.
+   *   <li>{@code AUTO} (the default): {@code KEYS} when {@code SG_API_KEYS} is set, else {@code OFF}. Whether
+   *       keys exist in Redis is never looked at: auth cannot switch itself off when the last stored key is
+   *       revoked, nor on when someone creates one.
+   * </ul>
+   */
+  public enum Auth {
+    AUTO, KEYS, OFF;
+
+    /** {@code auto}, {@code keys} or {@code off}, any case. */
+    public static Auth parse(String text) {
+      return valueOf(text.trim().toUpperCase(java.util.Locale.ROOT));
+    }
+
+    public String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   public GatewayConfig {
     apiKeys = List.copyOf(apiKeys);
     webhookUrl = webhookUrl == null ? Optional.empty() : webhookUrl;
+    auth = auth == null ? Auth.AUTO : auth;
   }
 
   /** Every default (port 8080). */
@@ -48,19 +79,35 @@ public record GatewayConfig(
     return ConfigSchema.defaults().gateway();
   }
 
+  /**
+   * Whether API requests need a key: {@code SG_AUTH=keys}, or {@code auto} with {@code SG_API_KEYS} set. When
+   * they do, keys stored by {@code sg keys create} are accepted besides {@code SG_API_KEYS}.
+   */
   public boolean authEnabled() {
-    return !apiKeys.isEmpty();
+    return auth == Auth.KEYS || (auth == Auth.AUTO && !apiKeys.isEmpty());
   }
 
   /**
-   * A gateway without API keys may only listen on a loopback address.
+   * A gateway without auth may only listen on a loopback address, and {@code SG_AUTH=off} with keys in
+   * {@code SG_API_KEYS} is a contradiction.
    *
-   * @throws ConfigException naming {@code SG_API_KEYS} otherwise
+   * @throws ConfigException naming {@code SG_API_KEYS} ({@code auto}) or {@code SG_AUTH} ({@code off}) otherwise
    */
   public void requireAuthUnlessLoopback() {
+    String hostVar = ConfigSchema.Gateway.HOST.env();
+    String authVar = ConfigSchema.Gateway.AUTH.env();
+    String keysVar = ConfigSchema.Gateway.API_KEYS.env();
+    if (auth == Auth.OFF && !apiKeys.isEmpty()) {
+      throw new ConfigException(authVar, auth.wire(), "turns authentication off while " + keysVar
+          + " lists keys: remove " + keysVar + ", or set " + authVar + "=keys (or auto)");
+    }
     if (!authEnabled() && !isLoopback(host)) {
-      throw new ConfigException(ConfigSchema.Gateway.API_KEYS.env(), "",
-          "must be set when the gateway binds to the non-loopback address " + host + " (" + ConfigSchema.Gateway.HOST.env() + ")");
+      if (auth == Auth.OFF) {
+        throw new ConfigException(authVar, auth.wire(), "is allowed only on a loopback address, and the gateway binds to "
+            + host + " (" + hostVar + ")");
+      }
+      throw new ConfigException(keysVar, "", "must be set when the gateway binds to the non-loopback address " + host
+          + " (" + hostVar + "), or set " + authVar + "=keys to accept the keys made by 'sg keys create'");
     }
   }
 

@@ -14,6 +14,7 @@ import java.util.Set;
  *
  * @param toolsReplyTtl expiry of a worker's tool reply stream: the worker sets it and refreshes
  *     it every tenth while it lives; the tools node gives it to a reply stream that has none
+ * @param keysPrefix where stored API keys live ({@code sg keys}): {@link #apiKeyRecord}, {@link #apiKeyIndex}
  */
 public record Topology(
     String inboundStream,
@@ -28,7 +29,8 @@ public record Topology(
     long maxLen,
     long dlqMaxLen,
     List<String> platforms,
-    Duration toolsReplyTtl) {
+    Duration toolsReplyTtl,
+    String keysPrefix) {
 
   /**
    * The platform whose replies a gateway pushes to a URL. Its outbound stream is read through
@@ -50,6 +52,7 @@ public record Topology(
     requireName("tools reply prefix", toolsReplyPrefix);
     requireName("dlq stream", dlqStream);
     requireName("heartbeat prefix", heartbeatPrefix);
+    requireName("keys prefix", keysPrefix);
     maxLen = Math.max(MIN_MAXLEN, maxLen);
     dlqMaxLen = Math.max(MIN_MAXLEN, dlqMaxLen);
     platforms = List.copyOf(platforms);
@@ -81,6 +84,24 @@ public record Topology(
   /** {@code {inbound}:ratelimit:{caller}-{window}}: a gateway's per-caller rate-limit counter for one window. */
   public String rateLimitKey(String caller, long window) {
     return StreamKeys.child(StreamKeys.child(inboundStream, "ratelimit"), caller + "-" + window);
+  }
+
+  /**
+   * {@code {inbound}:ratelimit:tenant:{tenant}-{window}}: a gateway's counter of every request of one tenant (all its
+   * keys) in one window. Never equal to a {@link #rateLimitKey} (those have no {@code ':'} after {@code ratelimit}).
+   */
+  public String tenantRateLimitKey(String tenant, long window) {
+    return StreamKeys.child(StreamKeys.child(StreamKeys.child(inboundStream, "ratelimit"), "tenant"), tenant + "-" + window);
+  }
+
+  /** {@code {keys_prefix}:digest:{sha256hex}}: the record of one stored API key, found by the SHA-256 of the key. */
+  public String apiKeyRecord(String digestHex) {
+    return StreamKeys.child(StreamKeys.child(keysPrefix, "digest"), digestHex);
+  }
+
+  /** {@code {keys_prefix}:index}: a hash from each stored key's id to its digest (listing, revoking by id). */
+  public String apiKeyIndex() {
+    return StreamKeys.child(keysPrefix, "index");
   }
 
   /** {@code {inbound}:idempotency:{tenant}:{caller}-{keyHash}}: a gateway's record of one Idempotency-Key. */
@@ -129,19 +150,19 @@ public record Topology(
 
   public Topology withMaxLen(long n) {
     return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
-        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, n, dlqMaxLen, platforms, toolsReplyTtl);
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, n, dlqMaxLen, platforms, toolsReplyTtl, keysPrefix);
   }
 
   public Topology withPlatforms(List<String> p) {
     return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
-        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, p, toolsReplyTtl);
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, p, toolsReplyTtl, keysPrefix);
   }
 
-  /** Same topology with every stream and group name under another prefix (tests, benchmarks). */
+  /** Same topology with every stream, group and key name under another prefix (tests, benchmarks). */
   public Topology withNamespace(String ns) {
     return new Topology(ns + ":inbound", ns + ":workers", ns + ":outbound", ns + ":gateway", ns + ":tools",
         ns + ":tools-group", ns + ":tools:reply", ns + ":dlq", ns + ":heartbeat", maxLen, dlqMaxLen, platforms,
-        toolsReplyTtl);
+        toolsReplyTtl, ns + ":keys");
   }
 
   private static void requireName(String what, String value) {

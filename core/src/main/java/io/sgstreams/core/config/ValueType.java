@@ -70,6 +70,22 @@ public record ValueType<T>(Kind kind, String values, Function<String, T> parse) 
     });
   }
 
+  /** One of {@code choices} (lower case; the text is matched ignoring case). */
+  public static ValueType<String> oneOf(String... choices) {
+    List<String> all = List.of(choices);
+    StringBuilder shown = new StringBuilder();
+    for (int i = 0; i < choices.length; i++) {
+      shown.append(i == 0 ? "" : i == choices.length - 1 ? " or " : ", ").append('`').append(choices[i]).append('`');
+    }
+    return new ValueType<>(Kind.TEXT, shown.toString(), s -> {
+      String t = s.trim().toLowerCase(Locale.ROOT);
+      if (!all.contains(t)) {
+        throw new IllegalArgumentException("must be " + shown.toString().replace("`", ""));
+      }
+      return t;
+    });
+  }
+
   public static ValueType<Integer> intIn(int min, int max) {
     return new ValueType<>(Kind.INTEGER, range(min, max, ""), s -> (int) bounded(s, min, max, ""));
   }

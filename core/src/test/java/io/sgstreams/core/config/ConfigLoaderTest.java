@@ -228,6 +228,50 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void sgAuthDecidesWhetherKeysAreNeededAndOffIsLoopbackOnly() {
+    java.util.function.Function<String[], GatewayConfig> g = kv -> {
+      Map<String, String> env = new java.util.HashMap<>(Map.of("SG_NODE_ID", "n"));
+      for (int i = 0; i < kv.length; i += 2) {
+        env.put(kv[i], kv[i + 1]);
+      }
+      return ConfigLoader.load(null, env).gateway();
+    };
+    // auto (the default): on exactly when SG_API_KEYS is set, as before stored keys existed
+    assertEquals(GatewayConfig.Auth.AUTO, GatewayConfig.defaults().auth());
+    assertFalse(GatewayConfig.defaults().authEnabled());
+    assertTrue(g.apply(new String[] {"SG_API_KEYS", "k"}).authEnabled());
+    // keys: on, with or without SG_API_KEYS, on any address
+    GatewayConfig keys = g.apply(new String[] {"SG_AUTH", "keys", "SG_HTTP_HOST", "0.0.0.0"});
+    assertTrue(keys.authEnabled());
+    keys.requireAuthUnlessLoopback();
+    assertEquals(GatewayConfig.Auth.KEYS, g.apply(new String[] {"SG_AUTH", "KEYS"}).auth());
+    // off: loopback only, and never together with keys
+    GatewayConfig off = g.apply(new String[] {"SG_AUTH", "off"});
+    assertFalse(off.authEnabled());
+    off.requireAuthUnlessLoopback();
+    ConfigException openOff = assertThrows(ConfigException.class,
+        g.apply(new String[] {"SG_AUTH", "off", "SG_HTTP_HOST", "0.0.0.0"})::requireAuthUnlessLoopback);
+    assertEquals("SG_AUTH", openOff.key());
+    ConfigException offWithKeys = assertThrows(ConfigException.class,
+        g.apply(new String[] {"SG_AUTH", "off", "SG_API_KEYS", "k"})::requireAuthUnlessLoopback);
+    assertEquals("SG_AUTH", offWithKeys.key());
+    assertTrue(offWithKeys.getMessage().contains("SG_API_KEYS"), offWithKeys.getMessage());
+    // auto on a public address without SG_API_KEYS: the error points at SG_AUTH=keys too
+    ConfigException open = assertThrows(ConfigException.class,
+        g.apply(new String[] {"SG_HTTP_HOST", "0.0.0.0"})::requireAuthUnlessLoopback);
+    assertEquals("SG_API_KEYS", open.key());
+    assertTrue(open.getMessage().contains("SG_AUTH=keys"), open.getMessage());
+    ConfigException bad = assertThrows(ConfigException.class, () -> g.apply(new String[] {"SG_AUTH", "maybe"}));
+    assertEquals("SG_AUTH", bad.key());
+    assertTrue(bad.getMessage().contains("must be auto, keys or off"), bad.getMessage());
+    assertEquals(0, GatewayConfig.defaults().tenantRateLimitPerMinute());
+    assertEquals(50, g.apply(new String[] {"SG_TENANT_RATE_LIMIT_PER_MINUTE", "50"}).tenantRateLimitPerMinute());
+    assertEquals("sg:keys:index", Topology.defaults().apiKeyIndex());
+    assertEquals("sg:keys:digest:ab12", Topology.defaults().apiKeyRecord("ab12"));
+    assertEquals("sg:stream:inbound:ratelimit:tenant:acme-7", Topology.defaults().tenantRateLimitKey("acme", 7));
+  }
+
+  @Test
   void formerVariableNamesAreReadWithAWarning() {
     LoadedConfig old = ConfigLoader.read(null, Map.of("SG_NODE_ID", "n", "SG_ADMIN_PORT", "9100",
         "SG_ADMIN_HOST", "0.0.0.0", "SG_TOOL_TIMEOUT_MS", "2000"));

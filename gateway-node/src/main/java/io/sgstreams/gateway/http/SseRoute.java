@@ -74,7 +74,8 @@ public final class SseRoute {
         .onErrorResume(SlowConsumerException.class, e -> Mono.just(event("error", errorJson("slow_consumer", e.getMessage()))));
     Flux<String> beats = Flux.interval(heartbeat, heartbeat).map(t -> ": heartbeat\n\n");
     return Flux.concat(Mono.just(": connected\n\n"), Flux.merge(replies, beats).takeUntil(s -> s.startsWith("event: error")))
-        .takeUntilOther(closing);
+        .takeUntilOther(closing)
+        .takeUntilOther(guard.revoked(caller));
   }
 
   static String platform(String raw, List<String> platforms) {

@@ -102,6 +102,7 @@ public final class WsRoute {
               out.asFlux(),
               Flux.interval(heartbeat, heartbeat).map(t -> (WebSocketFrame) new PingWebSocketFrame()))
           .takeUntilOther(closing)
+          .takeUntilOther(guard.revoked(caller))
           .takeUntilOther(incoming.onErrorResume(e -> Mono.empty()))
           .concatWith(Mono.fromSupplier(() -> overflowed
               ? new CloseWebSocketFrame(1008, "client too slow: more than " + OUT_QUEUE + " frames queued")

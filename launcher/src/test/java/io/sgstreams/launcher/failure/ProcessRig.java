@@ -169,7 +169,7 @@ final class ProcessRig implements AutoCloseable {
     Map<String, Integer> out = new HashMap<>();
     for (StreamMessage<String, byte[]> m : Streams.all(bus, stream)) {
       Envelope e = bus.codec().decode(m.getBody().get("data"));
-      if (e instanceof OutboundEnvelope o) {
+      if (e instanceof OutboundEnvelope o && !o.isProgress()) { // answers, not deltas
         out.merge(o.inReplyTo(), 1, Integer::sum);
       }
     }

@@ -133,7 +133,7 @@ class SlowModelTest {
   private static Map<String, Integer> repliesPerPrompt(RedisEventBus bus, ProcessRig rig, Map<String, String> promptById) {
     Map<String, Integer> out = new TreeMap<>();
     for (StreamMessage<String, byte[]> m : Streams.all(bus, rig.outboundStream())) {
-      if (bus.codec().decode(m.getBody().get("data")) instanceof OutboundEnvelope o) {
+      if (bus.codec().decode(m.getBody().get("data")) instanceof OutboundEnvelope o && !o.isProgress()) {
         out.merge(promptById.getOrDefault(o.inReplyTo(), "unknown:" + o.inReplyTo()), 1, Integer::sum);
       }
     }

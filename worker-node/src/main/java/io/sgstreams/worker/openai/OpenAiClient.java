@@ -50,7 +50,7 @@ public final class OpenAiClient {
    * Sends {@code request} with {@code stream: true} and emits the answer's chunks as they arrive
    * ({@code choices[0].delta} objects: {@code content} pieces and {@code tool_calls} fragments).
    * A server that ignores {@code stream} and answers one JSON completion is read as one chunk
-   * (its {@code message} as the delta). Errors before the first chunk (HTTP 429/5xx, refused
+   * (its {@code message} as the delta, marked {@code whole: true}: no delta replies are published for it). Errors before the first chunk (HTTP 429/5xx, refused
    * connections) are retried like {@link #chat}; once chunks flow, a failure ends the stream with
    * {@link OpenAiException}. {@code timeout} bounds the wait for each chunk, not the whole answer.
    */
@@ -77,7 +77,7 @@ public final class OpenAiClient {
           if (status / 100 != 2 || !type.startsWith("text/event-stream")) {
             // an error, or a server that answered one JSON completion
             return bounded(content).map(bytes -> parse(status, bytes)).flux()
-                .map(msg -> (JsonNode) Json.object().set("delta", msg));
+                .map(msg -> (JsonNode) Json.object().put("whole", true).set("delta", msg));
           }
           SseLines lines = new SseLines();
           return content.asByteArray()

@@ -112,11 +112,17 @@ public final class OpenAiHandler implements Handler {
     req.set("messages", messages);
     req.set("tools", toolDefs);
     Round round = new Round();
+    java.util.concurrent.atomic.AtomicBoolean whole = new java.util.concurrent.atomic.AtomicBoolean();
     return model.flux(client.stream(req))
-        .map(chunk -> round.absorb(chunk.path("delta")))
+        .map(chunk -> {
+          if (chunk.path("whole").asBoolean()) {
+            whole.set(true); // a server that does not stream: the final message alone carries the answer
+          }
+          return round.absorb(chunk.path("delta"));
+        })
         .filter(text -> !text.isEmpty())
         .bufferTimeout(settings.streamDeltaTokens(), settings.streamDelta())
-        .doOnNext(pieces -> answer.delta(String.join("", pieces)))
+        .doOnNext(pieces -> answer.delta(String.join("", pieces), !whole.get()))
         .then(Mono.defer(() -> {
           List<ObjectNode> calls = round.toolCalls();
           if (calls.isEmpty()) {
@@ -221,9 +227,11 @@ public final class OpenAiHandler implements Handler {
       return in;
     }
 
-    synchronized void delta(String piece) {
+    synchronized void delta(String piece, boolean publish) {
       text.append(piece);
-      delivery.emit(Reply.outbound(OutboundEnvelope.delta(in, attempt, deltas++, piece)));
+      if (publish) {
+        delivery.emit(Reply.outbound(OutboundEnvelope.delta(in, attempt, deltas++, piece)));
+      }
     }
 
     synchronized void toolCall(String tool) {
