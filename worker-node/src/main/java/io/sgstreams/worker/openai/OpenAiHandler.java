@@ -33,7 +33,9 @@ import reactor.core.publisher.Mono;
  * reply.
  *
  * <p>A model failure (HTTP error after retries, timeout, bad JSON, too many rounds) becomes an
- * {@code error} reply and the entry is acknowledged: retrying it forever would not help. Only a
+ * {@code error} reply ({@code error: {code, message}} with a generic message: the model API's own
+ * answer, which can quote keys, prompts or internals, goes to the log with the correlation id,
+ * never to the user) and the entry is acknowledged: retrying it forever would not help. Only a
  * failure to publish a tool request (Redis) fails the handler, so the entry is redelivered.
  */
 public final class OpenAiHandler implements Handler {
@@ -60,8 +62,10 @@ public final class OpenAiHandler implements Handler {
       return round(in, messages, 0)
           .map(text -> reply(in, OutboundEnvelope.TYPE_MESSAGE, text))
           .onErrorResume(e -> !(e instanceof StreamException), e -> {
-            log.warn("openai handler: error reply to {} ({}): {}", in.id(), in.channelId(), e.toString());
-            return Mono.just(reply(in, OutboundEnvelope.TYPE_ERROR, reason(e)));
+            String code = e instanceof OpenAiException o ? o.code() : "assistant_error";
+            log.warn("openai handler: error reply {} to {} (correlation {}, channel {}): {}", code, in.id(), in.correlationId(),
+                in.channelId(), e.toString());
+            return Mono.just(HandlerResult.of(Reply.outbound(OutboundEnvelope.error(in, code, userMessage(code)))));
           });
     });
   }
@@ -80,7 +84,7 @@ public final class OpenAiHandler implements Handler {
       }
       if (rounds >= settings.openAiMaxToolRounds()) {
         return Mono.error(new OpenAiException("the model asked for tools more than "
-            + settings.openAiMaxToolRounds() + " times", 0, null));
+            + settings.openAiMaxToolRounds() + " times", 0, null, OpenAiException.TOOL_ROUNDS));
       }
       messages.add(msg);
       return Flux.fromIterable(calls)
@@ -122,9 +126,13 @@ public final class OpenAiHandler implements Handler {
     return m;
   }
 
-  private static String reason(Throwable e) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return "the assistant could not answer: " + (m.length() > 300 ? m.substring(0, 300) + "…" : m);
+  /** What the user reads: the same few sentences whatever the model API said. */
+  static String userMessage(String code) {
+    return switch (code) {
+      case "model_busy" -> "the assistant is busy; please try again in a moment";
+      case OpenAiException.TOOL_ROUNDS -> "the assistant needed too many tool calls to answer";
+      default -> "the assistant could not answer right now; please try again later";
+    };
   }
 
   private static HandlerResult reply(InboundEnvelope in, String type, String content) {
