@@ -100,7 +100,7 @@ class OpenAiHandlerTest {
       InboundEnvelope in = rig.send("hello");
       OutboundEnvelope out = Outbound.awaitReply(rig.bus, "web", in.id(), WITHIN);
       assertEquals(OutboundEnvelope.TYPE_ERROR, out.type());
-      assertEquals("model_unavailable", out.error().code());
+      assertEquals("upstream_unavailable", out.error().code());
       for (String leak : List.of("SECRET", "sk-live", "db-7.internal", "overloaded", "HTTP 500", "127.0.0.1")) {
         assertTrue(!out.content().contains(leak) && !out.error().message().contains(leak), leak + " in " + out);
       }
@@ -118,7 +118,7 @@ class OpenAiHandlerTest {
       InboundEnvelope in = rig.send("loop forever");
       OutboundEnvelope out = Outbound.awaitReply(rig.bus, "web", in.id(), WITHIN);
       assertEquals(OutboundEnvelope.TYPE_ERROR, out.type());
-      assertEquals("model_tool_rounds", out.error().code());
+      assertEquals("too_many_tool_rounds", out.error().code());
       assertTrue(out.content().contains("too many tool calls"), out.content());
       assertEquals(3, loopCalls.get());
     }

@@ -7,13 +7,13 @@ package io.sgstreams.worker.openai;
  */
 public final class OpenAiException extends RuntimeException {
   /** The model kept asking for tools past {@code SG_OPENAI_MAX_TOOL_ROUNDS}. */
-  public static final String TOOL_ROUNDS = "model_tool_rounds";
+  public static final String TOOL_ROUNDS = "too_many_tool_rounds";
 
   private final int status;
   private final String code;
 
   public OpenAiException(String message, int status, Throwable cause) {
-    this(message, status, cause, status == 429 ? "model_busy" : "model_unavailable");
+    this(message, status, cause, status == 429 ? "upstream_busy" : "upstream_unavailable");
   }
 
   public OpenAiException(String message, int status, Throwable cause, String code) {
@@ -22,7 +22,7 @@ public final class OpenAiException extends RuntimeException {
     this.code = code;
   }
 
-  /** A stable code for the user's error reply: {@code model_unavailable}, {@code model_busy}, {@link #TOOL_ROUNDS}. */
+  /** A stable code for the user's error reply: {@code upstream_unavailable}, {@code upstream_busy}, {@link #TOOL_ROUNDS}. */
   public String code() {
     return code;
   }

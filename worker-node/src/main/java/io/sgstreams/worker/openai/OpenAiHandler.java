@@ -129,7 +129,7 @@ public final class OpenAiHandler implements Handler {
   /** What the user reads: the same few sentences whatever the model API said. */
   static String userMessage(String code) {
     return switch (code) {
-      case "model_busy" -> "the assistant is busy; please try again in a moment";
+      case "upstream_busy" -> "the assistant is busy; please try again in a moment";
       case OpenAiException.TOOL_ROUNDS -> "the assistant needed too many tool calls to answer";
       default -> "the assistant could not answer right now; please try again later";
     };
