@@ -25,7 +25,7 @@ public final class Json {
 
   /**
    * {@code {id, in_reply_to, correlation_id, type, content, channel_id, platform, stream_id,
-   * attachments?}}; attachments' data as base64.
+   * attachments?, error?}}; attachments' data as base64; {@code error: {code, message}} on an error reply.
    */
   public static ObjectNode reply(OutboundEnvelope o, String streamId) {
     ObjectNode n = object()
@@ -38,6 +38,9 @@ public final class Json {
         .put("platform", o.platform())
         .put("message_key", o.messageKey())
         .put("stream_id", streamId);
+    if (o.error() != null) {
+      n.putObject("error").put("code", o.error().code()).put("message", o.error().message());
+    }
     if (!o.attachments().isEmpty()) {
       ArrayNode a = n.putArray("attachments");
       for (Attachment at : o.attachments()) {
