@@ -7,22 +7,29 @@ import io.sgstreams.core.config.GatewayConfig;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.metrics.StreamMonitor;
 import io.sgstreams.core.consume.Router;
+import io.sgstreams.core.ops.AdminServer;
 import io.sgstreams.core.ops.OpsRoutes;
 import io.sgstreams.core.ops.Readiness;
 import io.sgstreams.gateway.fanout.ChannelFeed;
 import io.sgstreams.gateway.fanout.ChannelHistory;
+import io.sgstreams.gateway.fanout.RecordCompleter;
 import io.sgstreams.gateway.fanout.ReplyHub;
 import io.sgstreams.gateway.fanout.ReplyTail;
 import io.sgstreams.gateway.http.ApiError;
 import io.sgstreams.gateway.http.GatewayMetrics;
 import io.sgstreams.gateway.http.HttpResult;
 import io.sgstreams.gateway.http.MessagesRoute;
+import io.sgstreams.gateway.http.OriginPolicy;
 import io.sgstreams.gateway.http.RequestGuard;
 import io.sgstreams.gateway.http.Responses;
 import io.sgstreams.gateway.http.SseRoute;
 import io.sgstreams.gateway.http.WsRoute;
 import io.sgstreams.gateway.limit.IdempotencyStore;
+import io.sgstreams.gateway.limit.RateLimiter;
+import io.sgstreams.gateway.limit.ResumeBudget;
+import io.sgstreams.gateway.limit.StreamSlots;
 import io.sgstreams.gateway.webhook.WebhookDelivery;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -39,8 +46,9 @@ import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
 /**
- * The gateway node: HTTP API ({@code POST /v1/messages}, SSE, WebSocket) and ops routes on one
- * port; one tail reader per platform outbound stream fanning replies out in-process; the
+ * The gateway node: the client API ({@code POST /v1/messages}, SSE, WebSocket) and {@code /health}
+ * on the public port, {@code /health}, {@code /ready} and {@code /metrics} on the admin port;
+ * one tail reader per platform outbound stream fanning replies out in-process; the
  * {@code webhook} consumer when a URL is configured. See {@code docs/gateway.md}.
  */
 public final class GatewayNode {
@@ -48,10 +56,10 @@ public final class GatewayNode {
   /** Requests holding for a reply at once, per node; past this a wait gets 503. */
   static final int MAX_WAITING = 10_000;
   private static final Duration DRAIN = Duration.ofSeconds(10);
-  private static final Pattern KNOWN_PATHS =
-      Pattern.compile("/v1/messages|/v1/ws|/v1/channels/[^/]+/events|/health|/ready|/metrics");
+  private static final Pattern KNOWN_PATHS = Pattern.compile("/v1/messages|/v1/ws|/v1/channels/[^/]+/events|/health");
 
   private final DisposableServer server;
+  private final DisposableServer admin;
   private final List<ReplyTail> tails;
   private final Router webhook;
   private final Sinks.Empty<Void> closing;
@@ -60,9 +68,14 @@ public final class GatewayNode {
   private final StreamMonitor monitor;
   private final Readiness readiness;
 
-  private GatewayNode(DisposableServer server, List<ReplyTail> tails, Router webhook, Sinks.Empty<Void> closing, ReplyHub hub,
-      Heartbeat heartbeat, StreamMonitor monitor, Readiness readiness) {
+  private final StreamSlots slots;
+
+  private GatewayNode(DisposableServer server, DisposableServer admin, List<ReplyTail> tails, Router webhook,
+      Sinks.Empty<Void> closing, ReplyHub hub, Heartbeat heartbeat, StreamMonitor monitor, Readiness readiness,
+      StreamSlots slots) {
     this.server = server;
+    this.admin = admin;
+    this.slots = slots;
     this.tails = tails;
     this.webhook = webhook;
     this.closing = closing;
@@ -98,8 +111,14 @@ public final class GatewayNode {
     var consumer = bus.config().consumer();
     Duration dedupWindow = consumer.claimMinIdle().multipliedBy(consumer.maxDeliveries()).plus(Duration.ofMinutes(1));
     ReplyHub hub = new ReplyHub(registry, MAX_WAITING, dedupWindow, ReplyHub.MAX_DEDUP_KEYS);
+    IdempotencyStore idempotency = IdempotencyStore.of(bus, s.idempotencyTtl(), s.maxWait());
+    RecordCompleter completer = new RecordCompleter(idempotency, registry);
     List<ReplyTail> tails = platforms.stream()
-        .map(p -> new ReplyTail(bus, bus.topology().outboundStream(p), hub::dispatch))
+        .map(p -> new ReplyTail(bus, bus.topology().outboundStream(p), e -> {
+          if (hub.dispatch(e)) {
+            completer.accept(e);
+          }
+        }))
         .toList();
     Flux.fromIterable(tails).concatMap(ReplyTail::start).then().block(Duration.ofSeconds(30));
 
@@ -107,7 +126,8 @@ public final class GatewayNode {
     if (deliversWebhook) {
       webhook = new WebhookDelivery(s.webhookUrl().get(), s.webhookMaxAttempts(), s.webhookBackoff(), s.webhookTimeout())
           .start(bus);
-      log.info("gateway: webhook replies are POSTed to {} (up to {} attempts)", s.webhookUrl().get(), s.webhookMaxAttempts());
+      log.info("gateway: webhook replies are POSTed to {} (up to {} attempts)", WebhookDelivery.redact(s.webhookUrl().get()),
+          s.webhookMaxAttempts());
     } else {
       log.info("gateway: SG_WEBHOOK_URL is not set; no webhook consumer runs, webhook replies wait in {}",
           bus.topology().outboundStream(WebhookDelivery.PLATFORM));
@@ -119,10 +139,12 @@ public final class GatewayNode {
     Responses responses = new Responses(metrics);
     RequestGuard guard = RequestGuard.create(bus, s); // auth (SG_API_KEYS and stored keys), rate limits; logs which
     ChannelFeed feed = new ChannelFeed(hub, new ChannelHistory(bus), bus.topology());
-    MessagesRoute messages = new MessagesRoute(bus, guard, hub, new IdempotencyStore(bus, s.idempotencyTtl()),
-        responses, s.maxWait(), s.maxBodyBytes());
-    SseRoute sse = new SseRoute(guard, feed, responses, metrics, s.sseHeartbeat(), platforms, closed);
-    WsRoute ws = new WsRoute(bus, guard, feed, responses, metrics, s.sseHeartbeat(), s.maxBodyBytes(), closed);
+    StreamSlots slots = new StreamSlots(s.maxStreamsPerTenant(), registry);
+    ResumeBudget budget = new ResumeBudget(bus, s.resumeScanPerMinute(), Clock.systemUTC());
+    MessagesRoute messages = new MessagesRoute(bus, guard, hub, idempotency, responses, s.maxWait(), s.maxBodyBytes());
+    SseRoute sse = new SseRoute(guard, slots, budget, feed, responses, metrics, s.sseHeartbeat(), platforms, closed);
+    WsRoute ws = new WsRoute(bus, guard, new OriginPolicy(s.allowedOrigins()), slots, budget, feed, responses, metrics,
+        s.sseHeartbeat(), s.maxBodyBytes(), closed);
 
     Router wh = webhook;
     Readiness readiness = new Readiness(Duration.ofSeconds(2))
@@ -135,14 +157,29 @@ public final class GatewayNode {
     DisposableServer server = HttpServer.create()
         .host(s.host())
         .port(s.port())
+        // a connection must send a whole request head within idleTimeout (partial header bytes do
+        // not count as activity: the handler sits after the HTTP decoder), then its body with no
+        // pause over readTimeout and whole within requestTimeout
+        .idleTimeout(s.idleTimeout())
+        .readTimeout(s.readTimeout())
+        .requestTimeout(s.requestTimeout())
         .route(r -> {
-          OpsRoutes.routes(registry, readiness).accept(r);
+          r.get("/health", OpsRoutes.health());
           r.post("/v1/messages", messages::handle)
               .get("/v1/channels/{channel}/events", sse::handle)
               .get("/v1/ws", ws::handle)
               .route(req -> true, (req, res) -> fallback(req, res, responses));
         })
         .bindNow(Duration.ofSeconds(30));
+    DisposableServer admin = null;
+    if (s.adminPort() != GatewayConfig.NO_ADMIN) {
+      try {
+        admin = AdminServer.start(s.adminHost(), s.adminPort(), registry, readiness);
+      } catch (RuntimeException e) {
+        server.disposeNow(Duration.ofSeconds(5));
+        throw e;
+      }
+    }
     StreamMonitor monitor = new StreamMonitor(bus, bus.topology().streams()).start(StreamMonitor.DEFAULT_INTERVAL);
     if (heartbeat != null) {
       Router w = webhook;
@@ -151,9 +188,19 @@ public final class GatewayNode {
         w.shutdown(Duration.ZERO).subscribe(x -> {}, x -> {});
       });
     }
-    log.info("gateway listening on http://{}:{} (auth {}, platforms {})", s.host(), server.port(),
-        s.authEnabled() ? "on" : "OFF", platforms);
-    return new GatewayNode(server, tails, webhook, closing, hub, heartbeat, monitor, readiness);
+    log.info("gateway listening on http://{}:{} (auth {}, platforms {}); admin {}", s.host(), server.port(),
+        s.authEnabled() ? "on" : "OFF", platforms, admin == null ? "off" : "http://" + s.adminHost() + ":" + admin.port());
+    return new GatewayNode(server, admin, tails, webhook, closing, hub, heartbeat, monitor, readiness, slots);
+  }
+
+  /** The admin server's port ({@code /health}, {@code /ready}, {@code /metrics}), or null when it is off. */
+  public Integer adminPort() {
+    return admin == null ? null : admin.port();
+  }
+
+  /** SSE streams and WebSockets {@code tenant} holds open on this node. */
+  public int openStreams(String tenant) {
+    return slots.open(tenant);
   }
 
   /** The bound port (useful with SG_HTTP_PORT=0). */
@@ -197,7 +244,10 @@ public final class GatewayNode {
       monitor.close();
       Mono<Void> wh = webhook == null ? Mono.empty() : webhook.shutdown();
       Mono<Void> hb = heartbeat == null ? Mono.empty() : heartbeat.release();
-      return http.then(readers).then(wh).then(hb).doOnSuccess(v -> log.info("gateway on port {} stopped", server.port()));
+      Mono<Void> ops = admin == null ? Mono.empty()
+          : Mono.<Void>fromRunnable(admin::dispose).then(admin.onDispose().timeout(Duration.ofSeconds(2), Mono.empty()));
+      return http.then(readers).then(wh).then(hb).then(ops)
+          .doOnSuccess(v -> log.info("gateway on port {} stopped", server.port()));
     });
   }
 

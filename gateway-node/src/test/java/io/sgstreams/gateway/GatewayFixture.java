@@ -29,8 +29,8 @@ import reactor.core.publisher.Mono;
 
 /** One namespace of streams, gateway nodes on free ports, an optional echo worker, and an HTTP client. */
 final class GatewayFixture implements AutoCloseable {
-  final String redisUrl = TestRedis.url();
-  final SgConfig config = TestRedis.config("gw-test").withRedisUrl(redisUrl);
+  final String redisUrl;
+  final SgConfig config;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final List<GatewayNode> nodes = new ArrayList<>();
@@ -38,6 +38,13 @@ final class GatewayFixture implements AutoCloseable {
   final RedisEventBus probe;
 
   GatewayFixture() {
+    this(TestRedis.url());
+  }
+
+  /** On the Redis at {@code redisUrl} (a test that pauses its Redis brings one of its own). */
+  GatewayFixture(String redisUrl) {
+    this.redisUrl = redisUrl;
+    this.config = TestRedis.config("gw-test").withRedisUrl(redisUrl);
     probe = TestRedis.bus(redisUrl, Role.WORKER, config);
     closeables.add(probe);
   }
@@ -47,7 +54,12 @@ final class GatewayFixture implements AutoCloseable {
    * names and values in turn ({@code "SG_API_KEYS", "k1,k2"}), as an operator would set them.
    */
   GatewayNode gateway(String nodeId, String... settings) {
-    RedisEventBus bus = TestRedis.bus(redisUrl, Role.GATEWAY, config.withNodeId(nodeId));
+    return gatewayOn(redisUrl, nodeId, settings);
+  }
+
+  /** A gateway node connecting to Redis as {@code url} says (e.g. as another Redis user). */
+  GatewayNode gatewayOn(String url, String nodeId, String... settings) {
+    RedisEventBus bus = TestRedis.bus(url, Role.GATEWAY, config.withNodeId(nodeId));
     closeables.add(bus);
     GatewayNode n = GatewayNode.start(bus, gatewayConfig(settings), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     nodes.add(n);
@@ -58,9 +70,10 @@ final class GatewayFixture implements AutoCloseable {
     return gateway("gw-a");
   }
 
-  /** The gateway section from these variables (and SG_HTTP_PORT=0 unless given). */
+  /** The gateway section from these variables (and SG_HTTP_PORT=0, SG_GATEWAY_ADMIN_PORT=0 unless given). */
   static GatewayConfig gatewayConfig(String... settings) {
-    Map<String, String> env = new HashMap<>(Map.of("SG_NODE_ID", "gw-test", "SG_HTTP_PORT", "0"));
+    Map<String, String> env = new HashMap<>(Map.of("SG_NODE_ID", "gw-test", "SG_HTTP_PORT", "0",
+        "SG_GATEWAY_ADMIN_PORT", "0"));
     for (int i = 0; i < settings.length; i += 2) {
       env.put(settings[i], settings[i + 1]);
     }
@@ -131,6 +144,12 @@ final class GatewayFixture implements AutoCloseable {
         .timeout(Duration.ofSeconds(10)).GET();
     headers.forEach(b::header);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A GET on the node's admin port ({@code /ready}, {@code /metrics}). */
+  HttpResponse<String> admin(GatewayNode n, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort() + path))
+        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   static JsonNode json(HttpResponse<String> r) throws Exception {

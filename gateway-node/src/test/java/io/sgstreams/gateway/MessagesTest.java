@@ -83,14 +83,22 @@ class MessagesTest {
   }
 
   @Test
-  void opsRoutesAnd404And405() throws Exception {
+  void opsRoutesAreOnTheAdminPortAnd404And405() throws Exception {
     GatewayNode gw = fx.gateway();
     assertEquals(200, fx.get(gw, "/health", Map.of()).statusCode());
-    HttpResponse<String> ready = fx.get(gw, "/ready", Map.of());
+    // the public port answers /health and the client API only
+    for (String ops : new String[] {"/ready", "/metrics"}) {
+      HttpResponse<String> r = fx.get(gw, ops, Map.of());
+      assertEquals(404, r.statusCode(), ops + " on the public port: " + r.body());
+      assertEquals("not_found", json(r).get("error").get("code").asText());
+    }
+    assertTrue(gw.adminPort() != null && gw.adminPort() != gw.port());
+    assertEquals(200, fx.admin(gw, "/health").statusCode());
+    HttpResponse<String> ready = fx.admin(gw, "/ready");
     assertEquals(200, ready.statusCode());
     assertTrue(json(ready).get("checks").get("outbound_readers").asBoolean());
     fx.post(gw, "/v1/messages", message("c5", "count me"));
-    HttpResponse<String> metrics = fx.get(gw, "/metrics", Map.of());
+    HttpResponse<String> metrics = fx.admin(gw, "/metrics");
     assertTrue(metrics.body().contains("sg_gateway_requests_total{route=\"/v1/messages\",status=\"202\"}"), metrics.body());
     assertTrue(metrics.body().contains("sg_gateway_waiting_requests"), metrics.body());
 

@@ -73,6 +73,27 @@ class StreamedRepliesTest {
   }
 
   @Test
+  void anIdempotentRetryOfAStreamedAnswerGetsTheFinalMessageNotADelta() throws Exception {
+    GatewayNode gw = fx.gateway();
+    fx.streamingWorker("w1");
+    String body = GatewayFixture.message("s4", "one two three four");
+    Map<String, String> key = Map.of("Idempotency-Key", "stream-retry-1");
+    HttpResponse<String> first = fx.post(gw, "/v1/messages?wait=10", body, key);
+    assertEquals(200, first.statusCode(), first.body());
+    assertEquals("message", GatewayFixture.json(first).get("type").asText());
+    // a second gateway node has seen the deltas and the answer only on the stream
+    GatewayNode other = fx.gateway("gw-b");
+    for (GatewayNode n : List.of(gw, other)) {
+      HttpResponse<String> retry = fx.post(n, "/v1/messages?wait=10", body, key);
+      assertEquals(200, retry.statusCode(), retry.body());
+      JsonNode r = GatewayFixture.json(retry);
+      assertEquals("message", r.get("type").asText(), retry.body());
+      assertEquals("one two three four", r.get("content").asText());
+      assertEquals(GatewayFixture.json(first).get("in_reply_to").asText(), r.get("in_reply_to").asText());
+    }
+  }
+
+  @Test
   void aResumeAfterADisconnectReplaysTheMissedDeltasWithoutGaps() throws Exception {
     GatewayNode gw = fx.gateway();
     InboundEnvelope in = InboundEnvelope.create("web", "s2", "u", "q");

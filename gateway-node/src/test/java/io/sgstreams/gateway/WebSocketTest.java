@@ -28,7 +28,20 @@ class WebSocketTest {
   static final class Client implements WebSocket.Listener {
     final List<JsonNode> frames = new CopyOnWriteArrayList<>();
     final List<String> pings = new CopyOnWriteArrayList<>();
+    /** The server closed the socket (or it failed). */
+    volatile boolean closed;
     private final StringBuilder partial = new StringBuilder();
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closed = true;
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+      closed = true;
+    }
 
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {

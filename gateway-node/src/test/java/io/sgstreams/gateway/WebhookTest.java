@@ -2,6 +2,7 @@ package io.sgstreams.gateway;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
@@ -85,6 +86,25 @@ class WebhookTest {
     assertEquals("message", received.get(0).get("type").asText());
     assertEquals(1, hits.get());
     assertEquals(0, Streams.length(fx.probe, fx.config.topology().dlqStream()));
+  }
+
+  @Test
+  void aDeadLetterNeverCarriesTheWebhookUrlsSecrets() throws Exception {
+    URI hookUrl = startHook(500);
+    URI secret = URI.create("http://bot:pa55word@127.0.0.1:" + hookUrl.getPort() + "/hook?token=t0k3n-SECRET&x=1");
+    fx.gateway("gw-a", "SG_WEBHOOK_URL", secret.toString(), "SG_WEBHOOK_MAX_ATTEMPTS", "2", "SG_WEBHOOK_BACKOFF_MS", "50");
+    fx.probe.publishOutbound("webhook", webhookReply("doomed")).block();
+    String dlq = fx.config.topology().dlqStream();
+    await().atMost(Duration.ofSeconds(15)).until(() -> Streams.length(fx.probe, dlq) == 1);
+    var dead = Streams.all(fx.probe, dlq).get(0).getBody();
+    String error = new String(dead.get("error"), StandardCharsets.UTF_8);
+    for (String secretPart : List.of("pa55word", "t0k3n-SECRET", "token=", "bot:")) {
+      assertTrue(!error.contains(secretPart), secretPart + " in the dead letter: " + error);
+    }
+    assertTrue(error.contains("http://***@127.0.0.1:" + hookUrl.getPort() + "/hook?***"), error);
+    assertEquals("http://***@hooks.example/in?***",
+        io.sgstreams.gateway.webhook.WebhookDelivery.redact(URI.create("http://u:p@hooks.example/in?sig=abc")));
+    assertEquals("https://hooks.example:8443/in", io.sgstreams.gateway.webhook.WebhookDelivery.redact(URI.create("https://hooks.example:8443/in")));
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.ConfigException;
 import io.sgstreams.core.config.ConfigSchema;
+import io.sgstreams.core.config.GatewayConfig;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.config.ToolsConfig;
 import io.sgstreams.core.config.WorkerConfig;
@@ -36,7 +37,7 @@ import reactor.netty.DisposableServer;
  * the gateway only accepts messages once something can answer them; stopped in reverse. Each
  * node takes its section of the one configuration tree. Standalone serves one admin server
  * ({@code worker.admin_host}:{@code worker.admin_port}) whose {@code /ready} has every role's
- * checks, instead of one per node.
+ * checks, instead of one per node (the gateway's public port answers {@code /health} only).
  */
 final class Pipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
@@ -82,6 +83,7 @@ final class Pipeline implements AutoCloseable {
     boolean oneAdmin = role == Role.STANDALONE;
     WorkerConfig ws = oneAdmin ? config.worker().withAdminPort(WorkerConfig.NO_ADMIN) : config.worker();
     ToolsConfig ts = oneAdmin ? config.tools().withAdminPort(ToolsConfig.NO_ADMIN) : config.tools();
+    GatewayConfig gs = oneAdmin ? config.gateway().withAdminPort(GatewayConfig.NO_ADMIN) : config.gateway();
 
     out.printf("sg %s (node %s)%n", role.wire(), config.nodeId());
     if (config.redisUrl().isPresent()) {
@@ -118,10 +120,10 @@ final class Pipeline implements AutoCloseable {
     }
     if (role.includes(Role.GATEWAY)) {
       RedisEventBus bus = bus(Role.GATEWAY, cfg);
-      gateway = GatewayNode.start(bus, config.gateway(), registry);
+      gateway = GatewayNode.start(bus, gs, registry);
       started.add(new Component("gateway", gateway::shutdown));
-      out.printf("  gateway  http://%s:%d  (POST /v1/messages, GET /v1/channels/{id}/events, /v1/ws, /health, /ready, /metrics)%n",
-          config.gateway().host(), gateway.port());
+      out.printf("  gateway  http://%s:%d  (POST /v1/messages, GET /v1/channels/{id}/events, /v1/ws, /health)%s%n",
+          gs.host(), gateway.port(), admin(gs.adminHost(), gateway.adminPort()));
     }
     if (oneAdmin && config.worker().adminPort() != WorkerConfig.NO_ADMIN) {
       Readiness all = new Readiness(Duration.ofSeconds(2))

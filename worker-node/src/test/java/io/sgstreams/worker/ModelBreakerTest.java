@@ -62,7 +62,7 @@ class ModelBreakerTest {
       for (int i = 0; i < 5; i++) {
         InboundEnvelope in = rig.send("m" + i);
         OutboundEnvelope out = Outbound.awaitReply(rig.bus, "web", in.id(), WITHIN);
-        assertEquals("upstream_error", out.error().code(), "the model answered 503: " + out.content());
+        assertEquals("upstream_unavailable", out.error().code(), "the model answered 503: " + out.content());
       }
       int callsWhenOpen = calls.get();
       assertEquals(15, callsWhenOpen, "5 messages x 3 attempts reached the model");

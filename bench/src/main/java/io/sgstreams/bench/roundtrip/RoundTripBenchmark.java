@@ -126,7 +126,7 @@ public final class RoundTripBenchmark {
    * {@code bench}, 256 in flight and read per worker unless set, every stream under {@link
    * #NAMESPACE} and a cap the whole run fits in (so publishing is never refused for backlog);
    * the workers run echo without an admin server; the gateway of {@code --via http} listens on a
-   * free loopback port with no API keys and no rate limit.
+   * free loopback port with no API keys, no rate limit and no admin server.
    */
   static SgConfig config(RoundTripOptions o, String redisUrl, Map<String, String> env) {
     Map<String, String> cfgEnv = new HashMap<>(env);
@@ -137,6 +137,7 @@ public final class RoundTripBenchmark {
     cfgEnv.put("SG_WORKER_HANDLER", "echo");
     cfgEnv.put("SG_HTTP_HOST", "127.0.0.1");
     cfgEnv.put("SG_HTTP_PORT", "0");
+    cfgEnv.put("SG_GATEWAY_ADMIN_PORT", "-1");
     cfgEnv.put("SG_API_KEYS", "");
     cfgEnv.put("SG_RATE_LIMIT_PER_MINUTE", "0");
     SgConfig base = ConfigLoader.load(null, cfgEnv).withRedisUrl(redisUrl);

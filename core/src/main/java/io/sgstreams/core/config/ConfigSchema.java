@@ -149,7 +149,7 @@ public final class ConfigSchema {
     public static final Setting<String> HOST = of("gateway.host", "SG_HTTP_HOST", text(), "127.0.0.1",
         "bind address");
     public static final Setting<Integer> PORT = of("gateway.port", "SG_HTTP_PORT", intIn(0, 65535), "8080",
-        "HTTP port of the API and of /health, /ready, /metrics; 0 = a free port");
+        "public HTTP port: the client API and /health; 0 = a free port");
     public static final Setting<List<String>> API_KEYS = of("gateway.api_keys", "SG_API_KEYS", ValueType.list(), "",
         "accepted API keys, `tenant:key` (a bare key: tenant `default`); with `gateway.auth` `auto`, empty = auth off, "
             + "allowed only on a loopback address").masked();
@@ -179,7 +179,27 @@ public final class ConfigSchema {
         millisIn(100, 3_600_000), "15000", "SSE heartbeat comment and WebSocket ping interval");
     public static final Setting<Duration> IDEMPOTENCY_TTL = of("gateway.idempotency_ttl_seconds",
         "SG_IDEMPOTENCY_TTL_SECONDS", secondsIn(1, 30 * 86_400), "86400",
-        "how long a first result is kept for `Idempotency-Key` retries");
+        "how long an `Idempotency-Key` stays bound to its message (and its reply) for retries");
+    public static final Setting<String> ADMIN_HOST = of("gateway.admin_host", "SG_GATEWAY_ADMIN_HOST", text(), "127.0.0.1",
+        "address of the gateway's /health, /ready, /metrics (not used by standalone)");
+    public static final Setting<Integer> ADMIN_PORT = of("gateway.admin_port", "SG_GATEWAY_ADMIN_PORT", intIn(-1, 65535),
+        "9091", "their port; 0 = a free port, -1 = no admin server (not used by standalone: the one admin server has every role's checks)");
+    public static final Setting<Duration> IDLE_TIMEOUT = of("gateway.idle_timeout_ms", "SG_HTTP_IDLE_TIMEOUT_MS",
+        millisIn(100, 3_600_000), "30000",
+        "a connection that has not sent a complete request head within this (a new one, or one kept alive between requests) is closed");
+    public static final Setting<Duration> READ_TIMEOUT = of("gateway.read_timeout_ms", "SG_HTTP_READ_TIMEOUT_MS",
+        millisIn(100, 3_600_000), "10000", "longest pause between two reads of a request body");
+    public static final Setting<Duration> REQUEST_TIMEOUT = of("gateway.request_timeout_ms", "SG_HTTP_REQUEST_TIMEOUT_MS",
+        millisIn(100, 3_600_000), "60000", "a request body must have arrived whole within this");
+    public static final Setting<Integer> MAX_STREAMS_PER_TENANT = of("gateway.max_streams_per_tenant",
+        "SG_MAX_STREAMS_PER_TENANT", intIn(1, MAX_INT), "1000",
+        "open SSE streams + WebSockets per tenant on one gateway node (429 `too_many_streams` beyond)");
+    public static final Setting<Integer> RESUME_SCAN_PER_MINUTE = of("gateway.resume_scan_per_minute",
+        "SG_RESUME_SCAN_PER_MINUTE", intIn(0, MAX_INT), "50000",
+        "outbound entries a caller's resumes (`Last-Event-ID`) may scan per minute, all nodes together (then `reset`); 0 = no budget");
+    public static final Setting<List<String>> ALLOWED_ORIGINS = of("gateway.allowed_origins", "SG_ALLOWED_ORIGINS",
+        ValueType.origins(), "",
+        "browser origins (`https://app.example`, or `*`) allowed to open WebSockets besides the gateway's own; a request without `Origin` is not a browser's and is allowed");
 
     private Gateway() {}
   }
@@ -277,7 +297,8 @@ public final class ConfigSchema {
           Gateway.MAX_WAIT, Gateway.MAX_BODY_BYTES, Gateway.RATE_LIMIT_PER_MINUTE, Gateway.TENANT_RATE_LIMIT_PER_MINUTE,
           Gateway.WEBHOOK_URL,
           Gateway.WEBHOOK_MAX_ATTEMPTS, Gateway.WEBHOOK_BACKOFF, Gateway.WEBHOOK_TIMEOUT, Gateway.SSE_HEARTBEAT,
-          Gateway.IDEMPOTENCY_TTL)),
+          Gateway.IDEMPOTENCY_TTL, Gateway.ADMIN_HOST, Gateway.ADMIN_PORT, Gateway.IDLE_TIMEOUT, Gateway.READ_TIMEOUT,
+          Gateway.REQUEST_TIMEOUT, Gateway.MAX_STREAMS_PER_TENANT, Gateway.RESUME_SCAN_PER_MINUTE, Gateway.ALLOWED_ORIGINS)),
       new Section("worker", Role.WORKER, List.of(Worker.HANDLER, Worker.ADMIN_HOST,
           Worker.ADMIN_PORT, Worker.TOOL_CALL_TIMEOUT, Worker.HANDLER_TIMEOUT, Worker.MAX_PENDING_TOOL_CALLS,
           Worker.OPENAI_BASE_URL, Worker.OPENAI_API_KEY, Worker.OPENAI_MODEL, Worker.OPENAI_MAX_TOOL_ROUNDS,
@@ -351,7 +372,10 @@ public final class ConfigSchema {
             v.get(Gateway.MAX_BODY_BYTES), v.get(Gateway.RATE_LIMIT_PER_MINUTE), v.opt(Gateway.WEBHOOK_URL),
             v.get(Gateway.WEBHOOK_MAX_ATTEMPTS), v.get(Gateway.WEBHOOK_BACKOFF), v.get(Gateway.WEBHOOK_TIMEOUT),
             v.get(Gateway.SSE_HEARTBEAT), v.get(Gateway.IDEMPOTENCY_TTL), GatewayConfig.Auth.parse(v.get(Gateway.AUTH)),
-            v.get(Gateway.TENANT_RATE_LIMIT_PER_MINUTE)),
+            v.get(Gateway.TENANT_RATE_LIMIT_PER_MINUTE), v.get(Gateway.ADMIN_HOST),
+            v.get(Gateway.ADMIN_PORT), v.get(Gateway.IDLE_TIMEOUT), v.get(Gateway.READ_TIMEOUT),
+            v.get(Gateway.REQUEST_TIMEOUT), v.get(Gateway.MAX_STREAMS_PER_TENANT), v.get(Gateway.RESUME_SCAN_PER_MINUTE),
+            v.get(Gateway.ALLOWED_ORIGINS)),
         new WorkerConfig(
             v.get(Worker.HANDLER), v.get(Worker.ADMIN_HOST), v.get(Worker.ADMIN_PORT), v.get(Worker.TOOL_CALL_TIMEOUT),
             v.get(Worker.HANDLER_TIMEOUT), v.get(Worker.MAX_PENDING_TOOL_CALLS), v.get(Worker.OPENAI_BASE_URL),

@@ -22,9 +22,16 @@ import java.util.Optional;
  * @param webhookBackoff first retry pause, doubled each time (at most 30 s)
  * @param webhookTimeout per attempt
  * @param sseHeartbeat SSE comment line (and WebSocket ping) interval
- * @param idempotencyTtl how long a first result is remembered for {@code Idempotency-Key}
  * @param auth whether API requests need a key ({@link #authEnabled()})
  * @param tenantRateLimitPerMinute per tenant, all its keys together; 0 = off
+ * @param adminHost where /health, /ready and /metrics listen
+ * @param adminPort their port; 0 picks a free port, -1 runs no admin server
+ * @param idleTimeout a connection without a complete request head for this long is closed
+ * @param readTimeout longest pause between two reads of a request body
+ * @param requestTimeout a request body must arrive whole within this
+ * @param maxStreamsPerTenant open SSE streams + WebSockets per tenant on one node
+ * @param resumeScanPerMinute outbound entries a caller's resumes may scan per minute; 0 = no budget
+ * @param allowedOrigins browser origins allowed to open WebSockets besides the gateway's own ({@code *}: any)
  */
 public record GatewayConfig(
     String host,
@@ -40,7 +47,18 @@ public record GatewayConfig(
     Duration sseHeartbeat,
     Duration idempotencyTtl,
     Auth auth,
-    int tenantRateLimitPerMinute) {
+    int tenantRateLimitPerMinute,
+    String adminHost,
+    int adminPort,
+    Duration idleTimeout,
+    Duration readTimeout,
+    Duration requestTimeout,
+    int maxStreamsPerTenant,
+    int resumeScanPerMinute,
+    List<String> allowedOrigins) {
+
+  /** {@code adminPort} value that runs no admin server. */
+  public static final int NO_ADMIN = -1;
 
   /**
    * {@code gateway.auth} ({@code SG_AUTH}): whether API requests need a key.
@@ -70,6 +88,7 @@ public record GatewayConfig(
 
   public GatewayConfig {
     apiKeys = List.copyOf(apiKeys);
+    allowedOrigins = List.copyOf(allowedOrigins);
     webhookUrl = webhookUrl == null ? Optional.empty() : webhookUrl;
     auth = auth == null ? Auth.AUTO : auth;
   }
@@ -79,10 +98,18 @@ public record GatewayConfig(
     return ConfigSchema.defaults().gateway();
   }
 
+  /** The same section with another admin port ({@link #NO_ADMIN}: none). */
+  public GatewayConfig withAdminPort(int port) {
+    return new GatewayConfig(host, this.port, apiKeys, maxWait, maxBodyBytes, rateLimitPerMinute, webhookUrl,
+        webhookMaxAttempts, webhookBackoff, webhookTimeout, sseHeartbeat, idempotencyTtl, auth, tenantRateLimitPerMinute,
+        adminHost, port, idleTimeout, readTimeout, requestTimeout, maxStreamsPerTenant, resumeScanPerMinute, allowedOrigins);
+  }
+
   /**
    * Whether API requests need a key: {@code SG_AUTH=keys}, or {@code auto} with {@code SG_API_KEYS} set. When
    * they do, keys stored by {@code sg keys create} are accepted besides {@code SG_API_KEYS}.
    */
+
   public boolean authEnabled() {
     return auth == Auth.KEYS || (auth == Auth.AUTO && !apiKeys.isEmpty());
   }
@@ -109,6 +136,17 @@ public record GatewayConfig(
       throw new ConfigException(keysVar, "", "must be set when the gateway binds to the non-loopback address " + host
           + " (" + hostVar + "), or set " + authVar + "=keys to accept the keys made by 'sg keys create'");
     }
+  }
+
+  /** Never prints the API keys or the webhook URL (it may carry credentials). */
+  @Override
+  public String toString() {
+    return "GatewayConfig[" + host + ":" + port + ", admin=" + adminHost + ":" + adminPort + ", apiKeys="
+        + (apiKeys.isEmpty() ? "<none>" : "<" + apiKeys.size() + " set>") + ", maxWait=" + maxWait + ", maxBodyBytes="
+        + maxBodyBytes + ", rateLimitPerMinute=" + rateLimitPerMinute + ", webhookUrl="
+        + (webhookUrl.isPresent() ? "<set>" : "<unset>") + ", idleTimeout=" + idleTimeout + ", readTimeout=" + readTimeout
+        + ", requestTimeout=" + requestTimeout + ", maxStreamsPerTenant=" + maxStreamsPerTenant + ", resumeScanPerMinute="
+        + resumeScanPerMinute + ", allowedOrigins=" + allowedOrigins + "]";
   }
 
   /** Literal loopback addresses and "localhost"; never resolves other names (startup must not hang on DNS). */

@@ -104,9 +104,19 @@ public record Topology(
     return StreamKeys.child(keysPrefix, "index");
   }
 
+  /** {@code {inbound}:resume-scan:{caller}-{window}}: the entries a caller's resumes scanned in one window. */
+  public String resumeScanKey(String caller, long window) {
+    return StreamKeys.child(StreamKeys.child(inboundStream, "resume-scan"), caller + "-" + window);
+  }
+
   /** {@code {inbound}:idempotency:{tenant}:{caller}-{keyHash}}: a gateway's record of one Idempotency-Key. */
   public String idempotencyKey(String tenant, String caller, String keyHash) {
     return StreamKeys.child(StreamKeys.child(StreamKeys.child(inboundStream, "idempotency"), tenant), caller + "-" + keyHash);
+  }
+
+  /** Whether {@code key} is one of {@code tenant}'s idempotency records ({@link #idempotencyKey}). */
+  public boolean isIdempotencyKeyOf(String tenant, String key) {
+    return key.startsWith(StreamKeys.child(StreamKeys.child(inboundStream, "idempotency"), tenant) + StreamKeys.SEPARATOR);
   }
 
   /** {@code sg:heartbeat:{consumer}}: the key a live process holds for one of its consumer names. */

@@ -86,6 +86,51 @@ public record ValueType<T>(Kind kind, String values, Function<String, T> parse) 
     });
   }
 
+  /**
+   * Comma-separated browser origins ({@code scheme://host[:port]}, no path), or {@code *} for any;
+   * lower-cased, default ports dropped ({@code https://a.example:443} is {@code https://a.example}); may be empty.
+   */
+  public static ValueType<List<String>> origins() {
+    return new ValueType<>(Kind.LIST, "comma-separated `scheme://host[:port]`, or `*`", s -> {
+      List<String> out = new ArrayList<>();
+      for (String p : s.split(",")) {
+        String t = p.trim();
+        if (!t.isEmpty()) {
+          String o = t.equals("*") ? t : normalizeOrigin(t);
+          if (o == null) {
+            throw new IllegalArgumentException("'" + t + "' is not an origin: scheme://host[:port] without a path, or *");
+          }
+          if (!out.contains(o)) {
+            out.add(o);
+          }
+        }
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  /**
+   * A browser origin in canonical form ({@code scheme://host[:port]}, lower case, no default port),
+   * or null when {@code origin} is not one (a path, userinfo, {@code null}, another scheme).
+   */
+  public static String normalizeOrigin(String origin) {
+    URI u;
+    try {
+      u = new URI(origin.trim());
+    } catch (java.net.URISyntaxException e) {
+      return null;
+    }
+    String scheme = u.getScheme() == null ? null : u.getScheme().toLowerCase(Locale.ROOT);
+    if (scheme == null || !(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null
+        || u.getRawUserInfo() != null || u.getRawQuery() != null || u.getRawFragment() != null
+        || !(u.getRawPath() == null || u.getRawPath().isEmpty() || u.getRawPath().equals("/"))) {
+      return null;
+    }
+    int port = u.getPort();
+    boolean defaultPort = port == -1 || scheme.equals("http") && port == 80 || scheme.equals("https") && port == 443;
+    return scheme + "://" + u.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port);
+  }
+
   public static ValueType<Integer> intIn(int min, int max) {
     return new ValueType<>(Kind.INTEGER, range(min, max, ""), s -> (int) bounded(s, min, max, ""));
   }

@@ -5,8 +5,9 @@ import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 
 /**
- * The ops endpoints on a port of their own for worker and tools nodes ({@code worker.admin_port},
- * {@code tools.admin_port}, default 9090); {@code sg standalone} runs one for all its roles.
+ * The ops endpoints on a port of their own for each node ({@code gateway.admin_port}, default
+ * 9091; {@code worker.admin_port}, {@code tools.admin_port}, default 9090); {@code sg standalone}
+ * runs one for all its roles.
  */
 public final class AdminServer {
   public static final int DEFAULT_PORT = 9090;

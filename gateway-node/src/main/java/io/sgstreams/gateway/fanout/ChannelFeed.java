@@ -28,14 +28,16 @@ public final class ChannelFeed {
    * never follow a newer one's, the final reply always passes); errors with {@link SlowConsumerException} when the client falls too far behind.
    *
    * @param lastEventId the last stream id the client saw, or null for live replies only
+   * @param budget the caller's scan allowance for the replay
    */
-  public Flux<ChannelHistory.Item> open(String tenant, String platform, String channel, String lastEventId) {
+  public Flux<ChannelHistory.Item> open(String tenant, String platform, String channel, String lastEventId,
+      ChannelHistory.Budget budget) {
     return Flux.defer(() -> {
       ReplyHub.Subscriber sub = hub.subscribe(tenant, platform, channel);
       AtomicReference<String> high = new AtomicReference<>(lastEventId);
       Flux<ChannelHistory.Item> missed = lastEventId == null
           ? Flux.empty()
-          : history.after(topology.outboundStream(platform), tenant, platform, channel, lastEventId)
+          : history.after(topology.outboundStream(platform), tenant, platform, channel, lastEventId, budget)
               .doOnNext(i -> {
                 if (i instanceof ChannelHistory.Missed m) {
                   high.set(m.event().streamId());

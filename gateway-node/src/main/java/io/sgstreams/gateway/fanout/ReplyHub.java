@@ -31,7 +31,8 @@ public final class ReplyHub {
 
   private record Waiting(String tenant, Sinks.One<ReplyEvent> sink) {}
 
-  private final Map<String, Waiting> waiters = new ConcurrentHashMap<>();
+  /** Per inbound id: the original request and any retries of it (same Idempotency-Key) wait for the same reply. */
+  private final Map<String, Set<Waiting>> waiters = new ConcurrentHashMap<>();
   private final Map<ChannelKey, Set<Subscriber>> channels = new ConcurrentHashMap<>();
   /** Most reply keys kept for duplicate suppression (about 150 bytes each). */
   public static final int MAX_DEDUP_KEYS = 500_000;
@@ -64,17 +65,24 @@ public final class ReplyHub {
     Gauge.builder("sg.gateway.waiting.requests", waiting, AtomicInteger::get).register(registry);
   }
 
-  /** Called by the tail readers for every outbound entry, in stream order. */
-  public void dispatch(ReplyEvent e) {
+  /**
+   * Called by the tail readers for every outbound entry, in stream order; false for a duplicate
+   * (already dispatched), which reaches nobody.
+   */
+  public boolean dispatch(ReplyEvent e) {
     OutboundEnvelope o = e.reply();
     if (!recent.add(o.inReplyTo() + '\u0000' + o.messageKey())) {
       duplicates.increment();
-      return;
+      return false;
     }
-    Waiting w = waiters.get(o.inReplyTo());
+    Set<Waiting> ws = waiters.get(o.inReplyTo());
     // a waiting POST gets the answer, not the deltas and tool-call events on the way to it
-    if (w != null && !o.isProgress() && w.tenant().equals(o.tenant()) && w.sink().tryEmitValue(e).isSuccess()) {
-      toWaiters.increment();
+    if (ws != null && !o.isProgress()) {
+      for (Waiting w : ws) {
+        if (w.tenant().equals(o.tenant()) && w.sink().tryEmitValue(e).isSuccess()) {
+          toWaiters.increment();
+        }
+      }
     }
     Set<Subscriber> subs = channels.get(new ChannelKey(o.tenant(), o.platform(), o.channelId()));
     if (subs != null) {
@@ -83,6 +91,7 @@ public final class ReplyHub {
         toSubscribers.increment();
       }
     }
+    return true;
   }
 
   /**
@@ -96,11 +105,18 @@ public final class ReplyHub {
       throw new ApiError(503, "too_many_waiting", "too many requests are waiting for replies; retry without ?wait or later");
     }
     Waiting w = new Waiting(tenant, Sinks.one());
-    waiters.put(inboundId, w);
+    waiters.compute(inboundId, (k, set) -> {
+      Set<Waiting> s = set == null ? ConcurrentHashMap.newKeySet() : set;
+      s.add(w);
+      return s;
+    });
     return new Waiter(inboundId, w);
   }
 
-  /** A registered wait; {@link #reply(Duration)} must be subscribed, or {@link #cancel()} called. */
+  /**
+   * A registered wait; {@link #cancel()} releases its slot (idempotent): whoever registers one must
+   * cancel it however the request ends (reply, timeout, error or the client hanging up).
+   */
   public final class Waiter {
     private final String id;
     private final Waiting waiting;
@@ -121,7 +137,10 @@ public final class ReplyHub {
 
     public void cancel() {
       if (done.compareAndSet(false, true)) {
-        waiters.remove(id, waiting);
+        waiters.computeIfPresent(id, (k, set) -> {
+          set.remove(waiting);
+          return set.isEmpty() ? null : set;
+        });
         ReplyHub.this.waiting.decrementAndGet();
       }
     }

@@ -1,16 +1,24 @@
 package io.sgstreams.gateway.http;
 
-import io.sgstreams.gateway.auth.Caller;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sgstreams.core.bus.BacklogFullException;
 import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.envelope.EnvelopeTooLargeException;
 import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.gateway.auth.Caller;
 import io.sgstreams.gateway.fanout.ReplyHub;
 import io.sgstreams.gateway.limit.IdempotencyStore;
+import io.sgstreams.gateway.limit.IdempotencyStore.Bound;
+import io.sgstreams.gateway.limit.IdempotencyStore.State;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -18,11 +26,17 @@ import reactor.netty.http.server.HttpServerResponse;
 /**
  * {@code POST /v1/messages}: validate, publish the inbound envelope, answer 202
  * {@code {id, correlation_id, stream_id}}; with {@code ?wait=S} (capped) hold until the reply
- * arrives (200 with the reply) or answer 504 {@code {error, id}}. {@code Idempotency-Key} makes
- * retries return the first result without publishing again.
+ * arrives (200 with the reply) or answer 504 {@code {error, id}}.
+ *
+ * <p>Once the body is read and valid, publishing runs to its end whether or not the client stays
+ * (so a client hanging up mid-publish never leaves a half-done request behind); what the client
+ * holds (its waiting slot) is released however the request ends, hang-ups included.
+ * {@code Idempotency-Key} binds the key to the message ({@link IdempotencyStore}): a retry never
+ * publishes again; it gets the message's reply, or waits for it like the first request, or its 202.
  */
 public final class MessagesRoute {
   static final String ROUTE = "/v1/messages";
+  private static final Logger log = LoggerFactory.getLogger(MessagesRoute.class);
 
   private final RedisEventBus bus;
   private final RequestGuard guard;
@@ -47,42 +61,152 @@ public final class MessagesRoute {
 
   public Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
     Mono<HttpResult> result = guard.admit(req).flatMap(caller -> {
+      requireJson(req);
       Duration wait = parseWait(RequestGuard.query(req, "wait"));
       String idemHeader = req.requestHeaders().get("Idempotency-Key");
-      if (idemHeader == null) {
-        return readBody(req).flatMap(body -> accept(caller, body, wait)).onErrorResume(e -> Mono.just(Responses.error(e, ROUTE)));
-      }
-      String key = idempotency.key(caller, idemHeader.trim());
-      return idempotency.begin(key).flatMap(stored -> stored.isPresent()
-          ? Mono.just(HttpResult.of(stored.get().status(), stored.get().body()))
-          : readBody(req).flatMap(body -> accept(caller, body, wait))
-              .onErrorResume(e -> Mono.just(Responses.error(e, ROUTE)))
-              .flatMap(r -> (publishedNothing(r) ? idempotency.release(key) : idempotency.complete(key, r.status(), r.body()))
-                  .thenReturn(r)));
+      String key = idemHeader == null ? null : idempotency.key(caller, idemHeader.trim());
+      return readBody(req).flatMap(body -> accept(caller, body, wait, key));
     }).onErrorResume(e -> Mono.just(Responses.error(e, ROUTE)));
     return result.flatMapMany(r -> responses.send(res, ROUTE, r)).then();
   }
 
+  /**
+   * A browser sends a cross-site POST without asking first only for form content types; a JSON
+   * content type makes it ask (CORS preflight, which this API does not grant), so a page of
+   * another site cannot post messages with a visitor's access to the gateway.
+   */
+  static void requireJson(HttpServerRequest req) {
+    String ct = req.requestHeaders().get("Content-Type");
+    String type = ct == null ? "" : ct.split(";", 2)[0].trim();
+    if (!type.equalsIgnoreCase("application/json")) {
+      throw new ApiError(415, "unsupported_media_type", "the body must be JSON sent with 'Content-Type: application/json'");
+    }
+  }
+
+  /** How publishing went: our message is in the stream, or the key is bound to another message already. */
+  private sealed interface Outcome {}
+
+  private record Published(String streamId) implements Outcome {}
+
+  private record AlreadyBound(Bound record) implements Outcome {}
+
   /** Validates, publishes as the caller's tenant, and (with a wait) holds for the reply. */
-  Mono<HttpResult> accept(Caller caller, byte[] body, Duration wait) {
+  Mono<HttpResult> accept(Caller caller, byte[] body, Duration wait, String key) {
     return Mono.defer(() -> {
       MessageRequest m = MessageRequest.parse(body, platforms, maxBodyBytes);
-      InboundEnvelope in = toEnvelope(m).withTenant(caller.tenant());
-      if (wait.isZero()) {
-        return bus.publishInbound(in).map(sid -> HttpResult.of(202, accepted(in, sid)));
-      }
-      ReplyHub.Waiter waiter = hub.await(caller.tenant(), in.id());
-      return bus.publishInbound(in)
-          .doOnError(e -> waiter.cancel())
-          .flatMap(sid -> waiter.reply(wait).map(reply -> reply
-              .map(r -> HttpResult.of(200, Json.reply(r.reply(), r.streamId())))
-              .orElseGet(() -> HttpResult.of(504, timedOut(in, sid, wait)))));
+      InboundEnvelope parsed = toEnvelope(m).withTenant(caller.tenant());
+      InboundEnvelope in = key == null ? parsed : parsed.withHeader(IdempotencyStore.RECORD_HEADER, key);
+      // registered before anything is published, so the reply cannot be missed; released in doFinally
+      ReplyHub.Waiter waiter = wait.isZero() ? null : hub.await(caller.tenant(), in.id());
+      Mono<Outcome> work = key == null
+          ? bus.publishInbound(in).map(Published::new)
+          : claimAndPublish(key, in, 0);
+      return detached(work)
+          .flatMap(outcome -> {
+            if (outcome instanceof AlreadyBound b) {
+              if (waiter != null) {
+                waiter.cancel(); // ours was for a message that will not be published
+              }
+              return replay(caller, key, b.record(), wait);
+            }
+            String sid = ((Published) outcome).streamId();
+            if (waiter == null) {
+              return Mono.just(HttpResult.of(202, accepted(in, sid)));
+            }
+            return waiter.reply(wait).flatMap(reply -> reply
+                .map(r -> answered(key, in.id(), Json.reply(r.reply(), r.streamId())))
+                .orElseGet(() -> Mono.just(HttpResult.of(504, timedOut(in.id(), in.correlationId(), sid, wait)))));
+          })
+          .onErrorResume(e -> Mono.just(Responses.error(e, ROUTE, in.correlationId())))
+          .doFinally(s -> {
+            if (waiter != null) {
+              waiter.cancel();
+            }
+          });
     });
   }
 
-  /** Our own failures (500/503) published nothing: the client may retry with the same key. A 504 did publish. */
-  private static boolean publishedNothing(HttpResult r) {
-    return r.status() == 500 || r.status() == 503;
+  /**
+   * Runs {@code work} to its end even if the subscriber goes away: a publish the client stops
+   * waiting for still completes and binds its Idempotency-Key, instead of stopping somewhere
+   * between the claim, the XADD and the binding.
+   */
+  private static <T> Mono<T> detached(Mono<T> work) {
+    return Mono.fromFuture(work.toFuture(), true);
+  }
+
+  /**
+   * Claims the key for {@code in}, publishes, binds the key to the published message. A key
+   * claimed already gives the record found instead; a failure to bind is logged, never turned
+   * into an error (the message is published: the client must hear so).
+   */
+  private Mono<Outcome> claimAndPublish(String key, InboundEnvelope in, int attempt) {
+    return idempotency.claim(key, in).flatMap(claimed -> {
+      if (!claimed) {
+        return idempotency.read(key).flatMap(found -> found.isPresent()
+            ? Mono.<Outcome>just(new AlreadyBound(found.get()))
+            // the record expired between the claim and the read: claim again, once
+            : attempt == 0 ? claimAndPublish(key, in, 1)
+            : Mono.<Outcome>just(new AlreadyBound(new Bound(State.PENDING, null, null, null, null, 0))));
+      }
+      return bus.publishInbound(in)
+          .onErrorResume(e -> {
+            if (e instanceof BacklogFullException || e instanceof EnvelopeTooLargeException) {
+              // refused before anything was sent: the client may retry with the same key at once.
+              // Any other failure may have published after all: the claim then expires on its own
+              // (max wait + margin), or the reply completes it.
+              return idempotency.release(key, in).onErrorResume(x -> Mono.just(false)).then(Mono.error(e));
+            }
+            return Mono.error(e);
+          })
+          .flatMap(sid -> idempotency.bind(key, in, sid)
+              .onErrorResume(e -> {
+                log.warn("published {} (correlation {}) but could not bind its Idempotency-Key record: {}",
+                    in.id(), in.correlationId(), e.toString());
+                return Mono.just(false);
+              })
+              .thenReturn(new Published(sid)));
+    });
+  }
+
+  /** A retry: the key is bound to a message already; never publishes. */
+  private Mono<HttpResult> replay(Caller caller, String key, Bound b, Duration wait) {
+    return switch (b.state()) {
+      case STORED_RESULT -> Mono.just(HttpResult.of(b.storedStatus(), b.reply()));
+      case PENDING -> Mono.just(new HttpResult(409, new ApiError(409, "request_in_progress",
+          "a request with this Idempotency-Key is being published; retry in a moment").body(), Map.of("Retry-After", "1")));
+      case REPLIED -> Mono.just(wait.isZero() ? HttpResult.of(202, b.accepted()) : HttpResult.of(200, b.reply()));
+      case PUBLISHED -> wait.isZero() ? Mono.just(HttpResult.of(202, b.accepted())) : waitFor(caller, key, b, wait);
+    };
+  }
+
+  /** Waits for the reply to a message published earlier, as the request that published it would have. */
+  private Mono<HttpResult> waitFor(Caller caller, String key, Bound b, Duration wait) {
+    ReplyHub.Waiter waiter = hub.await(caller.tenant(), b.messageId());
+    Mono<Optional<JsonNode>> stored = idempotency.read(key)
+        .map(r -> r.filter(x -> x.state() == State.REPLIED && b.messageId().equals(x.messageId())).map(Bound::reply))
+        .onErrorReturn(Optional.empty());
+    Mono<Optional<JsonNode>> live = waiter.reply(wait).map(r -> r.map(e -> (JsonNode) Json.reply(e.reply(), e.streamId())));
+    return stored // a reply that came before the wait was registered is in the record
+        .flatMap(s -> s.isPresent() ? Mono.just(s) : live)
+        .flatMap(s -> s.isPresent() ? Mono.just(s) : stored) // one stored by another node meanwhile
+        .flatMap(s -> s.map(reply -> answered(key, b.messageId(), reply))
+            .orElseGet(() -> Mono.just(HttpResult.of(504, timedOut(b.messageId(), b.correlationId(), b.streamId(), wait)))))
+        .doFinally(s -> waiter.cancel());
+  }
+
+  /** 200 with the reply, stored in the key's record first (when there is a key) so any retry gets it. */
+  private Mono<HttpResult> answered(String key, String messageId, JsonNode reply) {
+    HttpResult r = HttpResult.of(200, reply);
+    if (key == null) {
+      return Mono.just(r);
+    }
+    return idempotency.complete(key, messageId, reply)
+        .onErrorResume(e -> {
+          log.warn("could not store the reply to {} in its Idempotency-Key record: {}", messageId, e.toString());
+          return Mono.just(false);
+        })
+        .thenReturn(r);
   }
 
   static InboundEnvelope toEnvelope(MessageRequest m) {
@@ -97,11 +221,15 @@ public final class MessagesRoute {
     return Json.object().put("id", in.id()).put("correlation_id", in.correlationId()).put("stream_id", streamId);
   }
 
-  private static ObjectNode timedOut(InboundEnvelope in, String streamId, Duration wait) {
+  private static ObjectNode timedOut(String id, String correlationId, String streamId, Duration wait) {
     ObjectNode n = Json.object();
     n.putObject("error").put("code", "reply_timeout")
         .put("message", "no reply within " + wait.toSeconds() + " s; it will still be delivered over SSE, WebSocket or webhook");
-    return n.put("id", in.id()).put("correlation_id", in.correlationId()).put("stream_id", streamId);
+    n.put("id", id).put("correlation_id", correlationId);
+    if (streamId != null) {
+      n.put("stream_id", streamId);
+    }
+    return n;
   }
 
   private Duration parseWait(String raw) {

@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.http;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.sgstreams.core.bus.BacklogFullException;
 import io.sgstreams.core.envelope.EnvelopeTooLargeException;
@@ -30,6 +31,16 @@ public final class Responses {
 
   /** The result for a failure: an {@link ApiError} as is, anything else a logged 503. */
   public static HttpResult error(Throwable e, String route) {
+    return error(e, route, null);
+  }
+
+  /**
+   * The result for a failure: an {@link ApiError} as is, anything else a 503 {@code unavailable}
+   * with a generic message. The failure's own text (a Redis or driver message: key names, hosts,
+   * internals) goes to the log only, with the request's correlation id (or a fresh reference when
+   * there is none), which the body carries so the two can be matched.
+   */
+  public static HttpResult error(Throwable e, String route, String correlationId) {
     if (e instanceof RateLimiter.RateLimited rl) {
       return new HttpResult(429, rl.body(), Map.of("Retry-After", Long.toString(rl.retryAfterSeconds())));
     }
@@ -46,8 +57,11 @@ public final class Responses {
     if (e instanceof EnvelopeTooLargeException) {
       return HttpResult.of(413, new ApiError(413, "message_too_large", e.getMessage()).body());
     }
-    log.warn("{} failed: {}", route, e.toString(), e);
-    return HttpResult.of(503, new ApiError(503, "unavailable", "the message could not be accepted now: " + e.getMessage()).body());
+    String ref = correlationId != null ? correlationId : io.sgstreams.core.envelope.Ids.newId();
+    log.warn("{} failed (correlation {}): {}", route, ref, e.toString(), e);
+    ObjectNode body = new ApiError(503, "unavailable", "the request could not be handled now; retry later").body();
+    body.put("correlation_id", ref);
+    return HttpResult.of(503, body);
   }
 
   public Publisher<Void> sendError(HttpServerResponse res, String route, Throwable e) {

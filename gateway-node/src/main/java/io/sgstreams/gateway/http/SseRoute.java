@@ -7,6 +7,8 @@ import io.sgstreams.gateway.fanout.ChannelHistory;
 import io.sgstreams.gateway.fanout.SlowConsumerException;
 import io.sgstreams.core.bus.EntryIds;
 import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.gateway.limit.ResumeBudget;
+import io.sgstreams.gateway.limit.StreamSlots;
 import java.time.Duration;
 import java.util.List;
 import org.reactivestreams.Publisher;
@@ -29,6 +31,8 @@ public final class SseRoute {
   static final String ROUTE = "/v1/channels/{channel_id}/events";
 
   private final RequestGuard guard;
+  private final StreamSlots slots;
+  private final ResumeBudget budget;
   private final ChannelFeed feed;
   private final Responses responses;
   private final GatewayMetrics metrics;
@@ -36,9 +40,11 @@ public final class SseRoute {
   private final List<String> platforms;
   private final Mono<Void> closing;
 
-  public SseRoute(RequestGuard guard, ChannelFeed feed, Responses responses, GatewayMetrics metrics,
-      Duration heartbeat, List<String> platforms, Mono<Void> closing) {
+  public SseRoute(RequestGuard guard, StreamSlots slots, ResumeBudget budget, ChannelFeed feed, Responses responses,
+      GatewayMetrics metrics, Duration heartbeat, List<String> platforms, Mono<Void> closing) {
     this.guard = guard;
+    this.slots = slots;
+    this.budget = budget;
     this.feed = feed;
     this.responses = responses;
     this.metrics = metrics;
@@ -49,15 +55,18 @@ public final class SseRoute {
 
   public Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
     return guard.admit(req)
-        .map(caller -> events(req, caller))
-        .flatMap(events -> {
+        .flatMap(caller -> {
+          Flux<String> events = events(req, caller);
+          // held until the stream ends, however it ends (the client leaving cancels this chain)
+          StreamSlots.Slot slot = slots.acquire(caller.tenant());
           metrics.request(ROUTE, 200);
           return res.status(200)
               .header("Content-Type", "text/event-stream; charset=utf-8")
               .header("Cache-Control", "no-cache")
               .header("X-Accel-Buffering", "no")
-              .sendString(events)
-              .then();
+              .sendString(events.doFinally(s -> slot.release()))
+              .then()
+              .doFinally(s -> slot.release());
         })
         .onErrorResume(e -> res.hasSentHeaders() ? Mono.empty() : Mono.from(responses.sendError(res, ROUTE, e)));
   }
@@ -69,7 +78,7 @@ public final class SseRoute {
     }
     String platform = platform(RequestGuard.query(req, "platform"), platforms);
     String last = lastEventId(req.requestHeaders().get("Last-Event-ID"), RequestGuard.query(req, "last_event_id"));
-    Flux<String> replies = feed.open(caller.tenant(), platform, channel, last)
+    Flux<String> replies = feed.open(caller.tenant(), platform, channel, last, budget.of(caller.id()))
         .map(SseRoute::format)
         .onErrorResume(SlowConsumerException.class, e -> Mono.just(event("error", errorJson("slow_consumer", e.getMessage()))));
     Flux<String> beats = Flux.interval(heartbeat, heartbeat).map(t -> ": heartbeat\n\n");

@@ -13,6 +13,9 @@ import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.gateway.fanout.ChannelFeed;
 import io.sgstreams.gateway.fanout.ChannelHistory;
 import io.sgstreams.gateway.fanout.SlowConsumerException;
+import io.sgstreams.gateway.limit.RateLimiter;
+import io.sgstreams.gateway.limit.ResumeBudget;
+import io.sgstreams.gateway.limit.StreamSlots;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +51,9 @@ public final class WsRoute {
 
   private final RedisEventBus bus;
   private final RequestGuard guard;
+  private final OriginPolicy origins;
+  private final StreamSlots slots;
+  private final ResumeBudget budget;
   private final ChannelFeed feed;
   private final Responses responses;
   private final GatewayMetrics metrics;
@@ -56,10 +62,13 @@ public final class WsRoute {
   private final List<String> platforms;
   private final Mono<Void> closing;
 
-  public WsRoute(RedisEventBus bus, RequestGuard guard, ChannelFeed feed, Responses responses, GatewayMetrics metrics,
-      Duration heartbeat, int maxFrameBytes, Mono<Void> closing) {
+  public WsRoute(RedisEventBus bus, RequestGuard guard, OriginPolicy origins, StreamSlots slots, ResumeBudget budget,
+      ChannelFeed feed, Responses responses, GatewayMetrics metrics, Duration heartbeat, int maxFrameBytes, Mono<Void> closing) {
     this.bus = bus;
     this.guard = guard;
+    this.origins = origins;
+    this.slots = slots;
+    this.budget = budget;
     this.feed = feed;
     this.responses = responses;
     this.metrics = metrics;
@@ -70,11 +79,18 @@ public final class WsRoute {
   }
 
   public Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
-    return guard.admit(req)
+    return Mono.fromRunnable(() -> origins.check(req))
+        .then(guard.admit(req))
         .flatMap(caller -> {
+          StreamSlots.Slot slot = slots.acquire(caller.tenant());
           metrics.request(ROUTE, 101);
-          return res.sendWebsocket((in, out) -> new Session(caller).run(in, out),
-              WebsocketServerSpec.builder().maxFramePayloadLength(maxFrameBytes).build()).then();
+          // the upgrade's Mono completes once the handshake is done; the session runs on and
+          // releases the slot when it ends. A failed or abandoned handshake releases it here.
+          return res.sendWebsocket((in, out) -> new Session(caller, slot).run(in, out),
+                  WebsocketServerSpec.builder().maxFramePayloadLength(maxFrameBytes).build())
+              .doOnError(e -> slot.release())
+              .doOnCancel(slot::release)
+              .then();
         })
         .onErrorResume(e -> res.hasSentHeaders() ? Mono.empty() : Mono.from(responses.sendError(res, ROUTE, e)));
   }
@@ -82,13 +98,19 @@ public final class WsRoute {
   /** One connection: its subscriptions and its bounded outgoing queue. */
   private final class Session {
     private final Caller caller;
+    private final StreamSlots.Slot slot;
     private final Sinks.Many<WebSocketFrame> out =
         Sinks.many().unicast().onBackpressureBuffer(new ArrayBlockingQueue<>(OUT_QUEUE), () -> {});
     private final Map<String, Disposable> subscriptions = new ConcurrentHashMap<>();
     private volatile boolean overflowed;
 
-    Session(Caller caller) {
+    /** Set once the caller is rate limited: frames are refused here until then, without asking Redis each time. */
+    private volatile long limitedUntil;
+    private volatile RateLimiter.RateLimited limited;
+
+    Session(Caller caller, StreamSlots.Slot slot) {
       this.caller = caller;
+      this.slot = slot;
     }
 
     Publisher<Void> run(WebsocketInbound in, WebsocketOutbound outbound) {
@@ -110,8 +132,20 @@ public final class WsRoute {
       return outbound.sendObject(frames).then().doFinally(s -> close());
     }
 
+    /** Every frame costs one unit of the caller's rate limit, whatever its type (or if it is garbage). */
+    private Mono<Void> charge() {
+      RateLimiter.RateLimited l = limited;
+      if (l != null && System.currentTimeMillis() < limitedUntil) {
+        return Mono.error(l);
+      }
+      return guard.charge(caller).doOnError(RateLimiter.RateLimited.class, e -> {
+        limited = e;
+        limitedUntil = System.currentTimeMillis() + e.retryAfterSeconds() * 1000;
+      });
+    }
+
     private Mono<Void> onText(String text) {
-      return Mono.defer(() -> {
+      return charge().then(Mono.defer(() -> {
         JsonNode node;
         try {
           node = Json.readTree(text);
@@ -132,7 +166,7 @@ public final class WsRoute {
           default -> throw ApiError.badRequest("unknown_type", "unknown frame type '" + type + "'");
         }
         return Mono.<Void>empty();
-      }).onErrorResume(e -> {
+      })).onErrorResume(e -> {
         HttpResult r = Responses.error(e, ROUTE);
         ObjectNode n = ((ObjectNode) r.body().deepCopy()).put("type", "error").put("status", r.status());
         emit(n);
@@ -152,7 +186,7 @@ public final class WsRoute {
         throw ApiError.badRequest("too_many_subscriptions", "at most " + MAX_SUBSCRIPTIONS + " channels per connection");
       }
       // register in the hub now, so the "subscribed" frame means replies from here on arrive
-      Disposable d = feed.open(caller.tenant(), platform, channel, last).subscribe(
+      Disposable d = feed.open(caller.tenant(), platform, channel, last, budget.of(caller.id())).subscribe(
           item -> emit(frame(item)),
           e -> {
             subscriptions.remove(key);
@@ -177,8 +211,7 @@ public final class WsRoute {
     private Mono<Void> message(JsonNode node) {
       MessageRequest m = MessageRequest.from(node, platforms, maxFrameBytes);
       InboundEnvelope env = MessagesRoute.toEnvelope(m).withTenant(caller.tenant());
-      return guard.charge(caller)
-          .then(bus.publishInbound(env))
+      return bus.publishInbound(env)
           .doOnNext(sid -> emit(MessagesRoute.accepted(env, sid).put("type", "ack")))
           .then();
     }
@@ -218,6 +251,7 @@ public final class WsRoute {
     }
 
     private void close() {
+      slot.release();
       subscriptions.values().forEach(Disposable::dispose);
       subscriptions.clear();
       synchronized (this) {

@@ -36,6 +36,8 @@ public final class WebhookDelivery implements Handler {
 
   private final HttpClient client;
   private final URI url;
+  /** The URL as logs and dead letters show it: no credentials, no query. */
+  private final String shown;
   private final int maxAttempts;
   private final Duration backoff;
   private final Duration timeout;
@@ -43,6 +45,7 @@ public final class WebhookDelivery implements Handler {
 
   public WebhookDelivery(URI url, int maxAttempts, Duration backoff, Duration timeout) {
     this.url = url;
+    this.shown = redact(url);
     this.maxAttempts = maxAttempts;
     this.backoff = backoff;
     this.timeout = timeout;
@@ -76,7 +79,8 @@ public final class WebhookDelivery implements Handler {
       return once
           .retryWhen(Retry.backoff(maxAttempts - 1, backoff).maxBackoff(MAX_BACKOFF)
               .filter(e -> !(e instanceof Guard.Refused))
-              .doBeforeRetry(s -> log.debug("webhook POST of {} failed (attempt {}): {}", d.id(), s.totalRetries() + 1, s.failure().toString())))
+              .doBeforeRetry(s -> log.debug("webhook POST of {} failed (attempt {}): {}", d.id(), s.totalRetries() + 1,
+                  redact(s.failure().toString(), url))))
           .onErrorMap(Guard.Refused.class, e -> {
             // the endpoint failed too often lately: leave the entry pending (claimed again later), not dead-lettered
             log.debug("webhook delivery of {} refused by the circuit breaker: {}", d.id(), e.getMessage());
@@ -84,8 +88,10 @@ public final class WebhookDelivery implements Handler {
           })
           .onErrorMap(e -> !(e instanceof WebhookUnavailable), e -> {
             Throwable cause = Exceptions.isRetryExhausted(e) && e.getCause() != null ? e.getCause() : e;
-            log.warn("webhook delivery of {} to {} failed after {} attempts; dead-lettering: {}", d.id(), url, maxAttempts, cause.toString());
-            return new PermanentFailure("webhook " + url + " failed " + maxAttempts + " times: " + cause.getMessage(), cause);
+            String why = redact(cause.toString(), url);
+            log.warn("webhook delivery of {} to {} failed after {} attempts; dead-lettering: {}", d.id(), shown, maxAttempts, why);
+            // the dead letter keeps the reason only: a cause chain could carry the URL (and its secrets) along
+            return new PermanentFailure("webhook " + shown + " failed " + maxAttempts + " times: " + why);
           })
           .thenReturn(HandlerResult.none());
     });
@@ -110,6 +116,44 @@ public final class WebhookDelivery implements Handler {
     public WebhookUnavailable(Throwable cause) {
       super(cause.getMessage(), cause);
     }
+  }
+
+  /**
+   * {@code url} without what may be a secret: user info and query are replaced by {@code ***}
+   * ({@code https://***@hooks.example/in?***}); scheme, host, port and path stay, for the operator.
+   */
+  public static String redact(URI url) {
+    StringBuilder b = new StringBuilder().append(url.getScheme()).append("://");
+    if (url.getRawUserInfo() != null) {
+      b.append("***@");
+    }
+    b.append(url.getHost());
+    if (url.getPort() != -1) {
+      b.append(':').append(url.getPort());
+    }
+    b.append(url.getRawPath() == null ? "" : url.getRawPath());
+    if (url.getRawQuery() != null) {
+      b.append("?***");
+    }
+    return b.toString();
+  }
+
+  /** {@code text} with the URL's secrets (user info, query) masked wherever they appear. */
+  static String redact(String text, URI url) {
+    String out = text;
+    if (url.getRawQuery() != null && !url.getRawQuery().isEmpty()) {
+      out = out.replace(url.getRawQuery(), "***");
+      if (url.getQuery() != null && !url.getQuery().isEmpty()) {
+        out = out.replace(url.getQuery(), "***");
+      }
+    }
+    if (url.getRawUserInfo() != null && !url.getRawUserInfo().isEmpty()) {
+      out = out.replace(url.getRawUserInfo(), "***");
+      if (url.getUserInfo() != null && !url.getUserInfo().isEmpty()) {
+        out = out.replace(url.getUserInfo(), "***");
+      }
+    }
+    return out;
   }
 
   /** The webhook answered with a non-2xx status. */

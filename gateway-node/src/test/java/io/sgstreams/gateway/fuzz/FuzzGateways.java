@@ -48,7 +48,7 @@ final class FuzzGateways implements AutoCloseable {
   /** A gateway section on a free port, rate limit off, plus {@code settings}. */
   private static GatewayConfig gateway(Map<String, String> settings) {
     Map<String, String> env = new java.util.HashMap<>(settings);
-    env.putAll(Map.of("SG_NODE_ID", "fuzz", "SG_HTTP_PORT", "0", "SG_RATE_LIMIT_PER_MINUTE", "0"));
+    env.putAll(Map.of("SG_NODE_ID", "fuzz", "SG_HTTP_PORT", "0", "SG_GATEWAY_ADMIN_PORT", "0", "SG_RATE_LIMIT_PER_MINUTE", "0"));
     return ConfigLoader.load(null, env).gateway();
   }
 

@@ -148,7 +148,7 @@ final class ProcessRig implements AutoCloseable {
   SseReplies startGateway(List<String> channels) throws InterruptedException {
     gatewayRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var s = ConfigLoader.load(null, Map.of("SG_NODE_ID", "client",
-        "SG_HTTP_PORT", "0", "SG_RATE_LIMIT_PER_MINUTE", "0", "SG_SSE_HEARTBEAT_MS", "1000")).gateway();
+        "SG_HTTP_PORT", "0", "SG_GATEWAY_ADMIN_PORT", "0", "SG_RATE_LIMIT_PER_MINUTE", "0", "SG_SSE_HEARTBEAT_MS", "1000")).gateway();
     gateway = GatewayNode.start(bus(Role.GATEWAY), s, gatewayRegistry);
     sse = SseReplies.subscribe(gateway.port(), channels);
     return sse;

@@ -128,7 +128,7 @@ class RedisRestartedTest {
         if (!back.containsKey("worker r2") && w2.ready()) {
           back.put("worker r2", SseReplies.since(up));
         }
-        if (!back.containsKey("gateway /ready") && gatewayReady(port)) {
+        if (!back.containsKey("gateway /ready") && gatewayReady(rig.gateway().adminPort())) {
           back.put("gateway /ready", SseReplies.since(up));
         }
         Long first = client.firstArrivalAfter(up);
@@ -167,6 +167,7 @@ class RedisRestartedTest {
     }
   }
 
+  /** The gateway's {@code /ready}, on its admin port. */
   private static boolean gatewayReady(int port) {
     try {
       var r = java.net.http.HttpClient.newHttpClient().send(

@@ -130,7 +130,7 @@ public final class OpenAiHandler implements Handler {
           }
           if (rounds >= settings.openAiMaxToolRounds()) {
             return Mono.error(new OpenAiException("the model asked for tools more than "
-                + settings.openAiMaxToolRounds() + " times", 0, null));
+                + settings.openAiMaxToolRounds() + " times", 0, null, OpenAiException.TOOL_ROUNDS));
           }
           ObjectNode assistant = messages.addObject().put("role", "assistant");
           if (!round.text().isEmpty()) {
@@ -191,19 +191,18 @@ public final class OpenAiHandler implements Handler {
       if (o.getMessage() != null && o.getMessage().contains("sent nothing for")) {
         return "upstream_timeout";
       }
-      if (o.getMessage() != null && o.getMessage().contains("asked for tools more than")) {
-        return "too_many_tool_rounds";
-      }
-      return o.status() == 0 ? "upstream_unavailable" : "upstream_error";
+      return o.code();
     }
     return "assistant_error";
   }
 
+  /** What the user reads: the same few sentences whatever the model API said. */
   static String userMessage(String code) {
     return switch (code) {
       case "upstream_timeout" -> "the assistant took too long to answer; please try again";
+      case "upstream_busy" -> "the assistant is busy; please try again in a moment";
       case "upstream_unavailable" -> "the assistant is unavailable right now; please try again later";
-      case "too_many_tool_rounds" -> "the assistant could not finish this request";
+      case OpenAiException.TOOL_ROUNDS -> "the assistant needed too many tool calls to answer";
       default -> "the assistant could not answer; please try again";
     };
   }
