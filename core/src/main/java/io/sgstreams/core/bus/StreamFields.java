@@ -9,6 +9,11 @@ public final class StreamFields {
   public static final String DATA = "data";
   public static final String TS = "ts";
   public static final String TRACE_ID = "trace_id";
+  /**
+   * On an entry re-added by {@code sg dlq replay}: the id of the dead letter (DLQ entry) whose
+   * {@code data} it carries. Readers that do not know it ignore it.
+   */
+  public static final String REPLAY_OF = "replay_of";
   private static final byte[] EMPTY = new byte[0];
 
   private StreamFields() {}

@@ -280,6 +280,37 @@ public final class ConfigSchema {
     private Resilience() {}
   }
 
+  public static final class Journal {
+    public static final Setting<String> MODE = of("journal.mode", "SG_JOURNAL", ValueType.oneOf("auto", "on", "off"), "auto",
+        "`on`: gateways (and standalone) journal every envelope and dead letter to PostgreSQL and refuse to start without "
+            + "`POSTGRES_URL`; `auto`: on when `POSTGRES_URL` is set (standalone: always, embedded when unset); `off`: never "
+            + "(its group then holds no trimming back)");
+    public static final Setting<String> POSTGRES_URL = of("journal.postgres_url", "POSTGRES_URL", ValueType.postgresUrl(), null,
+        "the journal's database, `postgresql://USER[:PASSWORD]@HOST[:PORT]/DB` or `r2dbc:postgresql://…`; also read by "
+            + "workers for conversation memory").unsetMeans("no journal (standalone: embedded PostgreSQL)").masked();
+    public static final Setting<String> GROUP = of("journal.group", "SG_JOURNAL_GROUP", name(), "sg:journal",
+        "the journal's consumer group on the inbound, outbound and DLQ streams (an observer: it never blocks delivery)");
+    public static final Setting<Integer> BATCH = of("journal.batch_size", "SG_JOURNAL_BATCH", intIn(1, 5000), "500",
+        "rows per INSERT");
+    public static final Setting<Duration> FLUSH = of("journal.flush_ms", "SG_JOURNAL_FLUSH_MS", millisIn(1, 60_000), "50",
+        "a partial batch is written after this long");
+    public static final Setting<Integer> MAX_IN_FLIGHT = of("journal.max_in_flight", "SG_JOURNAL_MAX_IN_FLIGHT",
+        intIn(1, 1_000_000), "5000", "entries read and not yet committed; the journal stops reading beyond (back-pressure)");
+    public static final Setting<Integer> POOL = of("journal.pool_size", "SG_JOURNAL_POOL", intIn(1, 256), "4",
+        "PostgreSQL connections per process");
+    public static final Setting<Duration> RETRY_MAX = of("journal.retry_max_ms", "SG_JOURNAL_RETRY_MAX_MS",
+        millisIn(100, 3_600_000), "10000",
+        "longest pause between two attempts to write a batch while PostgreSQL is down (entries stay pending meanwhile)");
+    public static final Setting<Integer> EMBEDDED_PORT = of("journal.embedded_port", "SG_EMBEDDED_POSTGRES_PORT",
+        intIn(0, 65535), "5433", "port of standalone's embedded PostgreSQL (started when `postgres_url` is unset); 0 = a free port")
+        .readBy(Role.STANDALONE);
+    public static final Setting<String> EMBEDDED_DIR = of("journal.embedded_dir", "SG_EMBEDDED_POSTGRES_DIR", text(), null,
+        "data directory of standalone's embedded PostgreSQL (kept across restarts)")
+        .unsetMeans("{java.io.tmpdir}/sg-postgres-{node.id}").readBy(Role.STANDALONE);
+
+    private Journal() {}
+  }
+
   /** Every section, in {@code streams.yaml} order. */
   public static final List<Section> SECTIONS = List.of(
       new Section("redis", null, List.of(Redis.URL, Redis.EMBEDDED_PORT, Redis.EMBEDDED_DIR)),
@@ -306,6 +337,8 @@ public final class ConfigSchema {
           Worker.HISTORY_TURNS, Worker.HISTORY_MAX_CHARS, Worker.HISTORY_TTL, Worker.HISTORY_PREFIX)),
       new Section("tools", Role.TOOLS, List.of(Tools.ADMIN_HOST, Tools.ADMIN_PORT, Tools.TIMEOUT,
           Tools.CALC_MAX_EXPR_CHARS)),
+      new Section("journal", null, List.of(Journal.MODE, Journal.POSTGRES_URL, Journal.GROUP, Journal.BATCH,
+          Journal.FLUSH, Journal.MAX_IN_FLIGHT, Journal.POOL, Journal.RETRY_MAX, Journal.EMBEDDED_PORT, Journal.EMBEDDED_DIR)),
       new Section("resilience", null, List.of(Resilience.BREAKER_FAILURES, Resilience.BREAKER_WINDOW,
           Resilience.BREAKER_OPEN, Resilience.BULKHEAD_MAX_CONCURRENT)));
 
@@ -386,7 +419,11 @@ public final class ConfigSchema {
         new ToolsConfig(v.get(Tools.ADMIN_HOST), v.get(Tools.ADMIN_PORT), v.get(Tools.TIMEOUT),
             v.get(Tools.CALC_MAX_EXPR_CHARS)),
         new ResilienceConfig(v.get(Resilience.BREAKER_FAILURES), v.get(Resilience.BREAKER_WINDOW),
-            v.get(Resilience.BREAKER_OPEN), v.get(Resilience.BULKHEAD_MAX_CONCURRENT)));
+            v.get(Resilience.BREAKER_OPEN), v.get(Resilience.BULKHEAD_MAX_CONCURRENT)),
+        new JournalConfig(JournalConfig.Mode.parse(v.get(Journal.MODE)), v.opt(Journal.POSTGRES_URL), v.get(Journal.GROUP),
+            v.get(Journal.BATCH), v.get(Journal.FLUSH), v.get(Journal.MAX_IN_FLIGHT), v.get(Journal.POOL),
+            v.get(Journal.RETRY_MAX), v.get(Journal.EMBEDDED_PORT),
+            Path.of(v.opt(Journal.EMBEDDED_DIR).orElse(System.getProperty("java.io.tmpdir") + "/sg-postgres-" + nodeId))));
   }
 
 }

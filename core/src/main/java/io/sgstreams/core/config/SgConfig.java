@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param gateway {@code gateway.*}
  * @param worker {@code worker.*}
  * @param tools {@code tools.*}
+ * @param resilience {@code resilience.*}: breakers and bulkheads around outside calls
+ * @param journal {@code journal.*}: the PostgreSQL journal
  */
 public record SgConfig(
     RedisConfig redis,
@@ -25,7 +27,8 @@ public record SgConfig(
     GatewayConfig gateway,
     WorkerConfig worker,
     ToolsConfig tools,
-    ResilienceConfig resilience) {
+    ResilienceConfig resilience,
+    JournalConfig journal) {
 
   public SgConfig {
     if (nodeId == null || nodeId.isBlank()) {
@@ -47,38 +50,42 @@ public record SgConfig(
   }
 
   public SgConfig withRedisUrl(String url) {
-    return new SgConfig(redis.withUrl(url), nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience);
+    return new SgConfig(redis.withUrl(url), nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
   }
 
   public SgConfig withRedis(RedisConfig r) {
-    return new SgConfig(r, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience);
+    return new SgConfig(r, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
   }
 
   public SgConfig withNodeId(String id) {
-    return new SgConfig(redis, id, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience);
+    return new SgConfig(redis, id, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
   }
 
   public SgConfig withTopology(Topology t) {
-    return new SgConfig(redis, nodeId, t, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience);
+    return new SgConfig(redis, nodeId, t, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
   }
 
   public SgConfig withConsumer(ConsumerSettings c) {
-    return new SgConfig(redis, nodeId, topology, c, maxEnvelopeBytes, gateway, worker, tools, resilience);
+    return new SgConfig(redis, nodeId, topology, c, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
   }
 
   public SgConfig withGateway(GatewayConfig g) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, g, worker, tools, resilience);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, g, worker, tools, resilience, journal);
   }
 
   public SgConfig withWorker(WorkerConfig w) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, w, tools, resilience);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, w, tools, resilience, journal);
   }
 
   public SgConfig withResilience(ResilienceConfig r) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, r);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, r, journal);
+  }
+
+  public SgConfig withJournal(JournalConfig j) {
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, j);
   }
 
   public SgConfig withTools(ToolsConfig t) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, t, resilience);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, t, resilience, journal);
   }
 }

@@ -190,6 +190,23 @@ public record ValueType<T>(Kind kind, String values, Function<String, T> parse) 
     });
   }
 
+  /**
+   * A PostgreSQL URL: {@code postgresql://}, {@code postgres://} or {@code r2dbc:postgresql://}
+   * (user, password, host, port, database, parameters as libpq and r2dbc-postgresql read them).
+   */
+  public static ValueType<String> postgresUrl() {
+    return new ValueType<>(Kind.TEXT, "`postgresql://` URL", s -> {
+      String t = s.trim();
+      String lower = t.toLowerCase(Locale.ROOT);
+      if (!(lower.startsWith("postgresql://") || lower.startsWith("postgres://") || lower.startsWith("r2dbc:postgresql://")
+          || lower.startsWith("r2dbc:postgres://"))) {
+        throw new IllegalArgumentException("must be a postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL "
+            + "(or r2dbc:postgresql://…)");
+      }
+      return t;
+    });
+  }
+
   private static String requireName(String s) {
     if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) {
       throw new IllegalArgumentException("must be a non-empty name without whitespace");

@@ -49,6 +49,7 @@ public final class Router {
   private final ReceiverOptions options;
   private final StreamMetrics metrics;
   private final KeyedSerializer<OrderKey> serializer = new KeyedSerializer<>();
+  private final boolean ordered;
   private final Sinks.Empty<Void> finished = Sinks.empty();
   private volatile Loop running;
   private volatile boolean done;
@@ -56,6 +57,12 @@ public final class Router {
 
   private Router(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler,
       List<Middleware> defaults, List<Middleware> chain) {
+    this(receiver, publisher, metrics, handler, defaults, chain, true);
+  }
+
+  private Router(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics, Handler handler,
+      List<Middleware> defaults, List<Middleware> chain, boolean ordered) {
+    this.ordered = ordered;
     this.receiver = receiver;
     this.publisher = publisher;
     List<Middleware> all = new java.util.ArrayList<>(defaults);
@@ -90,6 +97,16 @@ public final class Router {
   public static Router createWithoutDefaults(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics,
       Handler handler, List<Middleware> chain) {
     return new Router(receiver, publisher, metrics, handler, List.of(), List.copyOf(chain));
+  }
+
+  /**
+   * Like {@link #createWithoutDefaults} but without per-conversation order: every delivery runs as
+   * soon as a slot is free. For handlers whose effects commute, such as the journal's (rows keyed
+   * by entry id), where ordering would hold a busy conversation to one entry per write.
+   */
+  public static Router createUnordered(StreamReceiver receiver, ReplyPublisher publisher, StreamMetrics metrics,
+      Handler handler, List<Middleware> chain) {
+    return new Router(receiver, publisher, metrics, handler, List.of(), List.copyOf(chain), false);
   }
 
   public static Router create(StreamReceiver receiver, RedisEventBus bus, Handler handler, List<Middleware> chain) {
@@ -134,7 +151,7 @@ public final class Router {
     protected void hookOnNext(Delivery d) {
       active.incrementAndGet();
       Disposable[] self = new Disposable[1];
-      self[0] = serializer.submit(orderKey(d), () -> process(d))
+      self[0] = serializer.submit(ordered ? orderKey(d) : null, () -> process(d))
           .doFinally(sig -> {
             if (self[0] != null) {
               inner.remove(self[0]);
