@@ -17,6 +17,8 @@ import io.sgstreams.gateway.fanout.ReplyHub;
 import io.sgstreams.gateway.fanout.ReplyTail;
 import io.sgstreams.gateway.http.ApiError;
 import io.sgstreams.gateway.http.GatewayMetrics;
+import io.sgstreams.gateway.history.JournalLink;
+import io.sgstreams.gateway.http.HistoryRoute;
 import io.sgstreams.gateway.http.HttpResult;
 import io.sgstreams.gateway.http.MessagesRoute;
 import io.sgstreams.gateway.http.OriginPolicy;
@@ -56,7 +58,7 @@ public final class GatewayNode {
   /** Requests holding for a reply at once, per node; past this a wait gets 503. */
   static final int MAX_WAITING = 10_000;
   private static final Duration DRAIN = Duration.ofSeconds(10);
-  private static final Pattern KNOWN_PATHS = Pattern.compile("/v1/messages|/v1/ws|/v1/channels/[^/]+/events|/health");
+  private static final Pattern KNOWN_PATHS = Pattern.compile("/v1/messages|/v1/ws|/v1/channels/[^/]+/(events|messages)|/health");
 
   private final DisposableServer server;
   private final DisposableServer admin;
@@ -69,10 +71,12 @@ public final class GatewayNode {
   private final Readiness readiness;
 
   private final StreamSlots slots;
+  private final JournalLink journal;
 
   private GatewayNode(DisposableServer server, DisposableServer admin, List<ReplyTail> tails, Router webhook,
       Sinks.Empty<Void> closing, ReplyHub hub, Heartbeat heartbeat, StreamMonitor monitor, Readiness readiness,
-      StreamSlots slots) {
+      StreamSlots slots, JournalLink journal) {
+    this.journal = journal;
     this.server = server;
     this.admin = admin;
     this.slots = slots;
@@ -96,6 +100,7 @@ public final class GatewayNode {
    */
   public static GatewayNode start(RedisEventBus bus, GatewayConfig s, PrometheusMeterRegistry registry) {
     s.requireAuthUnlessLoopback();
+    bus.config().journal().requireUrlUnlessStandalone(false);
     List<String> platforms = bus.topology().platforms();
     boolean deliversWebhook = s.webhookUrl().isPresent() && platforms.contains(Topology.WEBHOOK_PLATFORM);
     // the webhook consumer refuses to start while another live process consumes under this name
@@ -138,7 +143,10 @@ public final class GatewayNode {
     GatewayMetrics metrics = new GatewayMetrics(registry);
     Responses responses = new Responses(metrics);
     RequestGuard guard = RequestGuard.create(bus, s); // auth (SG_API_KEYS and stored keys), rate limits; logs which
-    ChannelFeed feed = new ChannelFeed(hub, new ChannelHistory(bus), bus.topology());
+    // the journal (when on): every envelope and dead letter into PostgreSQL, history, resumes past the streams' retention
+    JournalLink journal = JournalLink.start(bus, registry).orElse(null);
+    ChannelFeed feed = new ChannelFeed(hub, new ChannelHistory(bus, journal), bus.topology());
+    HistoryRoute history = new HistoryRoute(guard, journal, responses, metrics, platforms, bus.codec());
     StreamSlots slots = new StreamSlots(s.maxStreamsPerTenant(), registry);
     ResumeBudget budget = new ResumeBudget(bus, s.resumeScanPerMinute(), Clock.systemUTC());
     MessagesRoute messages = new MessagesRoute(bus, guard, hub, idempotency, responses, s.maxWait(), s.maxBodyBytes());
@@ -167,6 +175,7 @@ public final class GatewayNode {
           r.get("/health", OpsRoutes.health());
           r.post("/v1/messages", messages::handle)
               .get("/v1/channels/{channel}/events", sse::handle)
+              .get("/v1/channels/{channel}/messages", history::handle)
               .get("/v1/ws", ws::handle)
               .route(req -> true, (req, res) -> fallback(req, res, responses));
         })
@@ -190,7 +199,7 @@ public final class GatewayNode {
     }
     log.info("gateway listening on http://{}:{} (auth {}, platforms {}); admin {}", s.host(), server.port(),
         s.authEnabled() ? "on" : "OFF", platforms, admin == null ? "off" : "http://" + s.adminHost() + ":" + admin.port());
-    return new GatewayNode(server, admin, tails, webhook, closing, hub, heartbeat, monitor, readiness, slots);
+    return new GatewayNode(server, admin, tails, webhook, closing, hub, heartbeat, monitor, readiness, slots, journal);
   }
 
   /** The admin server's port ({@code /health}, {@code /ready}, {@code /metrics}), or null when it is off. */
@@ -222,6 +231,11 @@ public final class GatewayNode {
     return readiness;
   }
 
+  /** The journal, or null when it is off. */
+  public JournalLink journal() {
+    return journal;
+  }
+
   /** Requests currently holding for a reply. */
   public int waitingRequests() {
     return hub.waiting();
@@ -246,7 +260,8 @@ public final class GatewayNode {
       Mono<Void> hb = heartbeat == null ? Mono.empty() : heartbeat.release();
       Mono<Void> ops = admin == null ? Mono.empty()
           : Mono.<Void>fromRunnable(admin::dispose).then(admin.onDispose().timeout(Duration.ofSeconds(2), Mono.empty()));
-      return http.then(readers).then(wh).then(hb).then(ops)
+      Mono<Void> jr = journal == null ? Mono.empty() : journal.shutdown();
+      return http.then(readers).then(wh).then(jr).then(hb).then(ops)
           .doOnSuccess(v -> log.info("gateway on port {} stopped", server.port()));
     });
   }

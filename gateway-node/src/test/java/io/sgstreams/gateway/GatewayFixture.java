@@ -66,6 +66,17 @@ final class GatewayFixture implements AutoCloseable {
     return n;
   }
 
+  /** A gateway node with the journal on, into database {@code postgresUrl} (small batches, fast retries). */
+  GatewayNode journaled(String nodeId, String postgresUrl, String... settings) {
+    SgConfig c = config.withNodeId(nodeId).withJournal(config.journal().withPostgresUrl(postgresUrl)
+        .withBatch(20, Duration.ofMillis(10)).withRetryMax(Duration.ofMillis(500)));
+    RedisEventBus bus = TestRedis.bus(redisUrl, Role.GATEWAY, c);
+    closeables.add(bus);
+    GatewayNode n = GatewayNode.start(bus, gatewayConfig(settings), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    nodes.add(n);
+    return n;
+  }
+
   GatewayNode gateway() {
     return gateway("gw-a");
   }

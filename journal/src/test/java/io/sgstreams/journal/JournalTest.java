@@ -18,6 +18,7 @@ import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.testing.Streams;
 import io.sgstreams.core.testing.TestRedis;
+import io.sgstreams.journal.testing.TestDatabases;
 import io.sgstreams.core.topology.Role;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;

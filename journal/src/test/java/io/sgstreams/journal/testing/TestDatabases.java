@@ -1,4 +1,6 @@
-package io.sgstreams.journal;
+package io.sgstreams.journal.testing;
+
+import io.sgstreams.journal.PostgresUrls;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
@@ -8,15 +10,15 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** A fresh database per test on the test PostgreSQL, created here and never dropped elsewhere. */
-final class TestDatabases {
+public final class TestDatabases {
   private TestDatabases() {}
 
-  static String server() {
+  public static String server() {
     String env = System.getenv("POSTGRES_URL");
     return env != null && !env.isBlank() ? env : "postgresql://postgres@127.0.0.1:5432/postgres";
   }
 
-  static String fresh() {
+  public static String fresh() {
     String name = "sg_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     String server = server();
     exec(server, "CREATE DATABASE " + name);
@@ -24,7 +26,7 @@ final class TestDatabases {
   }
 
   /** Runs SQL on {@code url} (tests' own checks). */
-  static void exec(String url, String sql) {
+  public static void exec(String url, String sql) {
     Mono.usingWhen(Mono.from(ConnectionFactories.get(PostgresUrls.options(url)).create()),
             (Connection c) -> Flux.from(c.createStatement(sql).execute()).flatMap(r -> r.getRowsUpdated()).then(),
             Connection::close)
