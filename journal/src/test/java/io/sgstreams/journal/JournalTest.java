@@ -18,9 +18,9 @@ import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.OutboundEnvelope;
 import io.sgstreams.core.testing.Streams;
 import io.sgstreams.core.testing.TestRedis;
+import io.sgstreams.journal.testing.TcpProxy;
 import io.sgstreams.journal.testing.TestDatabases;
 import io.sgstreams.core.topology.Role;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -169,10 +169,9 @@ class JournalTest {
   @Test
   void postgresGoneHoldsEntriesPendingAndEverythingIsWrittenOnceWhenItIsBack() throws Exception {
     String db = TestDatabases.fresh();
-    URI u = URI.create(db.replace("postgresql://", "http://"));
-    TcpProxy proxy = new TcpProxy(u.getHost(), u.getPort() == -1 ? 5432 : u.getPort());
+    TcpProxy proxy = TcpProxy.to(db);
     closeables.add(proxy);
-    String viaProxy = db.replace(u.getHost() + (u.getPort() == -1 ? "" : ":" + u.getPort()), "127.0.0.1:" + proxy.port());
+    String viaProxy = proxy.through(db);
     SgConfig config = config("j2", viaProxy);
     RedisEventBus bus = bus(config);
     JournalStore store = store(viaProxy);

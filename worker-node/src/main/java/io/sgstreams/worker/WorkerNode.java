@@ -1,5 +1,8 @@
 package io.sgstreams.worker;
 
+import io.sgstreams.core.config.JournalConfig;
+import io.sgstreams.journal.JournalStore;
+
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgstreams.core.bus.HeartbeatRegistry.Heartbeat;
 import io.sgstreams.core.bus.RedisEventBus;
@@ -43,8 +46,11 @@ public final class WorkerNode {
   private final Readiness readiness;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
+  private final JournalStore journal;
+
   private WorkerNode(RedisEventBus bus, Router router, ToolsClient tools, DisposableServer admin, String consumer,
-      Heartbeat heartbeat, StreamMonitor monitor, Readiness readiness) {
+      Heartbeat heartbeat, StreamMonitor monitor, Readiness readiness, JournalStore journal) {
+    this.journal = journal;
     this.bus = bus;
     this.router = router;
     this.tools = tools;
@@ -92,12 +98,17 @@ public final class WorkerNode {
       heartbeat.close();
       throw e;
     }
+    // the journal's tables, for handlers that read a conversation's history (the openai handler's memory)
+    JournalConfig jc = bus.config().journal();
+    JournalStore journal = jc.mode() != JournalConfig.Mode.OFF && jc.postgresUrl().isPresent()
+        ? JournalStore.connect(jc.postgresUrl().get(), Math.min(jc.poolSize(), 2)) : null;
     Router router = null;
     DisposableServer admin = null;
     StreamMonitor monitor = null;
     Readiness readiness = null;
     try {
-      Handler handler = factory.create(new WorkerContext(bus, bus.config(), settings, tools, registry));
+      Handler handler = factory.create(new WorkerContext(bus, bus.config(), settings, tools, registry,
+          java.util.Optional.ofNullable(journal)));
       ReceiverOptions opts = ReceiverOptions.of(topology.inboundStream(), topology.workerGroup(), consumer,
           bus.config().consumer());
       router = Router.create(StreamReceiver.create(bus, opts), bus, bus.metrics(), handler,
@@ -118,6 +129,9 @@ public final class WorkerNode {
         router.shutdown(Duration.ZERO).onErrorResume(x -> Mono.empty()).block(startupWait);
       }
       tools.close().onErrorResume(x -> Mono.empty()).block(startupWait);
+      if (journal != null) {
+        journal.close();
+      }
       if (monitor != null) {
         monitor.close();
       }
@@ -132,7 +146,7 @@ public final class WorkerNode {
     log.info("worker {} consuming {} (group {}) with handler '{}'; admin {}", consumer, topology.inboundStream(),
         topology.workerGroup(), factory.name(),
         admin == null ? "off" : "http://" + settings.adminHost() + ":" + admin.port());
-    return new WorkerNode(bus, router, tools, admin, consumer, heartbeat, monitor, readiness);
+    return new WorkerNode(bus, router, tools, admin, consumer, heartbeat, monitor, readiness, journal);
   }
 
   /**
@@ -201,6 +215,11 @@ public final class WorkerNode {
       monitor.close();
       return router.shutdown(drainTimeout)
           .then(tools.close())
+          .then(Mono.fromRunnable(() -> {
+            if (journal != null) {
+              journal.close();
+            }
+          }))
           .then(heartbeat.release())
           .then(Mono.defer(() -> {
             if (admin == null) {

@@ -149,6 +149,50 @@ class OpenAiStreamingTest {
     }
   }
 
+  @Test
+  void withTheJournalTheTurnsComeFromItAndRedisIsTheFallback() throws Exception {
+    String db = io.sgstreams.journal.testing.TestDatabases.fresh();
+    String prefix = "test:" + UUID.randomUUID().toString().substring(0, 8) + ":memory";
+    // the worker reaches PostgreSQL through a proxy the test can cut
+    try (io.sgstreams.journal.testing.TcpProxy proxy = io.sgstreams.journal.testing.TcpProxy.to(db);
+        Rig rig = new Rig(true, Map.of("SG_WORKER_HANDLER", "openai", "OPENAI_BASE_URL", base("/echo/v1"),
+            "SG_OPENAI_HISTORY_TURNS", "2", "SG_OPENAI_HISTORY_PREFIX", prefix, "POSTGRES_URL", proxy.through(db)));
+        io.sgstreams.core.bus.RedisEventBus gw = io.sgstreams.core.testing.TestRedis.bus(
+            io.sgstreams.core.testing.TestRedis.url(), io.sgstreams.core.topology.Role.GATEWAY, rig.config.withNodeId("jgw"));
+        io.sgstreams.journal.JournalStore store = io.sgstreams.journal.JournalStore.connect(db, 2);
+        io.sgstreams.journal.Journal journal = io.sgstreams.journal.Journal.start(gw, store,
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+      String out = rig.config.topology().outboundStream("web");
+      requests.clear();
+      int answered = 0;
+      for (String q : List.of("q1", "q2", "q3")) {
+        InboundEnvelope in = rig.send(q);
+        Outbound.awaitReply(rig.bus, "web", in.id(), WITHIN);
+        long n = ++answered;
+        org.awaitility.Awaitility.await().atMost(WITHIN).until(() -> store.count(out).block() >= n);
+      }
+      // the Redis record is gone: the turns can only come from the journal
+      try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(io.sgstreams.core.testing.TestRedis.url());
+          var c = client.connect()) {
+        List<String> keys = c.sync().keys(prefix + "*");
+        assertTrue(!keys.isEmpty(), "the Redis record was written too");
+        c.sync().del(keys.toArray(new String[0]));
+      }
+      InboundEnvelope q4 = rig.send("q4");
+      Outbound.awaitReply(rig.bus, "web", q4.id(), WITHIN);
+      assertEquals(List.of("user:q2", "assistant:answer to q2", "user:q3", "assistant:answer to q3", "user:q4"),
+          roles(requests.get(3)));
+      org.awaitility.Awaitility.await().atMost(WITHIN).until(() -> store.count(out).block() >= 4);
+
+      // the journal unreachable for the worker: the Redis record (holding q4's turn only) is the fallback
+      proxy.cut();
+      requests.clear();
+      InboundEnvelope q5 = rig.send("q5");
+      Outbound.awaitReply(rig.bus, "web", q5.id(), Duration.ofSeconds(40));
+      assertEquals(List.of("user:q4", "assistant:answer to q4", "user:q5"), roles(requests.get(0)));
+    }
+  }
+
   private static List<String> roles(JsonNode request) {
     List<String> out = new ArrayList<>();
     for (JsonNode m : request.path("messages")) {

@@ -25,8 +25,9 @@ final class Rig implements AutoCloseable {
     String url = TestRedis.url();
     Map<String, String> withNode = new HashMap<>(env);
     withNode.putIfAbsent("SG_NODE_ID", "rig");
-    // the namespace and fast consumer settings of the tests, the resilience section from env
-    config = TestRedis.config("rig").withResilience(ConfigLoader.load(null, withNode).resilience());
+    // the namespace and fast consumer settings of the tests, the resilience and journal sections from env
+    SgConfig fromEnv = ConfigLoader.load(null, withNode);
+    config = TestRedis.config("rig").withResilience(fromEnv.resilience()).withJournal(fromEnv.journal());
     bus = TestRedis.bus(url, Role.WORKER, config);
     tools = withTools ? new FakeTools(url, config) : null;
     Map<String, String> e = new HashMap<>(Map.of("SG_WORKER_ADMIN_PORT", "-1"));

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.topology.StreamKeys;
+import io.sgstreams.journal.JournalRow;
+import io.sgstreams.journal.JournalStore;
 import io.sgstreams.worker.internal.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -21,6 +23,11 @@ import reactor.core.publisher.Mono;
  * key builder (the hash keeps user-chosen channel ids out of the key's syntax). A turn is the
  * user's message and the answer, stored together once the answer is final; a rerun of the same
  * message (after a crash) does not store it twice.
+ *
+ * <p>With the journal ({@code POSTGRES_URL}), the turns come from it — the conversation's
+ * journaled messages and their final answers — and the Redis record is the fallback: used when
+ * the journal cannot be read within {@link #JOURNAL_WAIT} or has no turn of this conversation yet
+ * (it is written either way).
  */
 final class ConversationMemory {
   private final RedisEventBus bus;
@@ -28,8 +35,15 @@ final class ConversationMemory {
   private final int turns;
   private final int maxChars;
   private final Duration ttl;
+  private final JournalStore journal;
+  static final Duration JOURNAL_WAIT = Duration.ofSeconds(2);
 
   ConversationMemory(RedisEventBus bus, String prefix, int turns, int maxChars, Duration ttl) {
+    this(bus, prefix, turns, maxChars, ttl, null);
+  }
+
+  ConversationMemory(RedisEventBus bus, String prefix, int turns, int maxChars, Duration ttl, JournalStore journal) {
+    this.journal = journal;
     this.bus = bus;
     this.prefix = prefix;
     this.turns = turns;
@@ -53,28 +67,68 @@ final class ConversationMemory {
     if (!enabled()) {
       return Mono.just(List.of());
     }
-    return bus.lists().last(key(in), turns * 2)
+    Mono<List<ObjectNode>> fromRedis = bus.lists().last(key(in), turns * 2)
         .map(items -> {
           List<ObjectNode> messages = new ArrayList<>();
-          int chars = 0;
-          for (int i = items.size() - 1; i >= 0; i--) { // newest first, to drop the oldest past the bound
-            ObjectNode m = parse(items.get(i));
-            if (m == null) {
-              continue;
+          for (byte[] item : items) {
+            ObjectNode m = parse(item);
+            if (m != null) {
+              messages.add(m);
             }
-            chars += m.path("content").asText("").length();
-            if (chars > maxChars) {
-              break;
-            }
-            messages.add(0, m);
           }
-          // a conversation starts with a user message: never a dangling answer
-          while (!messages.isEmpty() && !"user".equals(messages.get(0).path("role").asText())) {
-            messages.remove(0);
-          }
-          return messages;
+          return bound(messages);
         })
         .onErrorReturn(List.of());
+    if (journal == null) {
+      return fromRedis;
+    }
+    return journal.recentTurns(in.tenant(), in.platform(), in.channelId(), turns * 3)
+        .collectList()
+        .timeout(JOURNAL_WAIT)
+        .map(rows -> bound(turnsOf(rows, in.id())))
+        .onErrorResume(e -> Mono.just(List.of()))
+        .flatMap(fromJournal -> fromJournal.isEmpty() ? fromRedis : Mono.just(fromJournal));
+  }
+
+  /**
+   * The answered turns among journal rows (oldest first): each user message followed by its final
+   * answer; the message being answered now, and messages without an answer, left out.
+   */
+  static List<ObjectNode> turnsOf(List<JournalRow> rows, String currentId) {
+    java.util.Map<String, String> answers = new java.util.HashMap<>();
+    for (JournalRow r : rows) {
+      if ("outbound".equals(r.kind()) && r.inReplyTo() != null && r.content() != null) {
+        answers.putIfAbsent(r.inReplyTo(), r.content());
+      }
+    }
+    List<ObjectNode> out = new ArrayList<>();
+    for (JournalRow r : rows) {
+      if ("inbound".equals(r.kind()) && !r.envelopeId().equals(currentId) && answers.containsKey(r.envelopeId())) {
+        out.add(Json.object().put("role", "user").put("content", r.content() == null ? "" : r.content()));
+        out.add(Json.object().put("role", "assistant").put("content", answers.get(r.envelopeId())));
+      }
+    }
+    return out;
+  }
+
+  /** The last {@code turns} turns within {@code maxChars} (oldest dropped first), starting with a user message. */
+  private List<ObjectNode> bound(List<ObjectNode> oldestFirst) {
+    List<ObjectNode> messages = new ArrayList<>();
+    int chars = 0;
+    int from = Math.max(0, oldestFirst.size() - turns * 2);
+    for (int i = oldestFirst.size() - 1; i >= from; i--) { // newest first, to drop the oldest past the bound
+      ObjectNode m = oldestFirst.get(i);
+      chars += m.path("content").asText("").length();
+      if (chars > maxChars) {
+        break;
+      }
+      messages.add(0, m);
+    }
+    // a conversation starts with a user message: never a dangling answer
+    while (!messages.isEmpty() && !"user".equals(messages.get(0).path("role").asText())) {
+      messages.remove(0);
+    }
+    return messages;
   }
 
   /** Stores the turn (question and final answer); best effort, at most once per inbound message. */

@@ -19,7 +19,7 @@ public final class OpenAiHandlerFactory implements HandlerFactory {
     OpenAiClient client = new OpenAiClient(s.openAiBaseUrl(), s.openAiApiKey(), s.openAiTimeout(),
         new WorkerMetrics(ctx.registry()));
     ConversationMemory memory = new ConversationMemory(ctx.bus(), s.historyPrefix(), s.historyTurns(),
-        s.historyMaxChars(), s.historyTtl());
+        s.historyMaxChars(), s.historyTtl(), ctx.journal().orElse(null));
     Guard model = Guard.of("model", ctx.config().resilience(), null, ctx.registry());
     return new OpenAiHandler(client, ctx.tools(), s, memory, model);
   }

@@ -1,4 +1,4 @@
-package io.sgstreams.journal;
+package io.sgstreams.journal.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * connection and refuses new ones, as a database that went away would; {@link #restore()} lets
  * them through again.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final String targetHost;
   private final int targetPort;
@@ -22,7 +22,7 @@ final class TcpProxy implements AutoCloseable {
   private volatile boolean cut;
   private volatile boolean closed;
 
-  TcpProxy(String targetHost, int targetPort) throws IOException {
+  public TcpProxy(String targetHost, int targetPort) throws IOException {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.server = new ServerSocket();
@@ -32,7 +32,7 @@ final class TcpProxy implements AutoCloseable {
     t.start();
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
@@ -76,13 +76,13 @@ final class TcpProxy implements AutoCloseable {
   }
 
   /** Drops every connection; new ones are closed at once. */
-  void cut() {
+  public void cut() {
     cut = true;
     open.forEach(TcpProxy::closeQuietly);
     open.clear();
   }
 
-  void restore() {
+  public void restore() {
     cut = false;
   }
 
@@ -92,6 +92,20 @@ final class TcpProxy implements AutoCloseable {
     } catch (IOException e) {
       // closing anyway
     }
+  }
+
+  /** {@code postgresUrl} with its host and port replaced by this proxy's. */
+  public String through(String postgresUrl) {
+    java.net.URI u = java.net.URI.create(postgresUrl.replaceFirst("^[a-z0-9:]*postgres(ql)?://", "http://"));
+    String hostPort = u.getHost() + (u.getPort() == -1 ? "" : ":" + u.getPort());
+    return postgresUrl.replace("@" + hostPort + "/", "@127.0.0.1:" + port() + "/").replace("//" + hostPort + "/",
+        "//127.0.0.1:" + port() + "/");
+  }
+
+  /** A proxy to {@code postgresUrl}'s server. */
+  public static TcpProxy to(String postgresUrl) throws IOException {
+    java.net.URI u = java.net.URI.create(postgresUrl.replaceFirst("^[a-z0-9:]*postgres(ql)?://", "http://"));
+    return new TcpProxy(u.getHost(), u.getPort() == -1 ? 5432 : u.getPort());
   }
 
   @Override
