@@ -6,6 +6,7 @@ import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.config.ConfigException;
 import io.sgstreams.core.config.ConfigSchema;
 import io.sgstreams.core.config.GatewayConfig;
+import io.sgstreams.core.config.JournalConfig;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.config.ToolsConfig;
 import io.sgstreams.core.config.WorkerConfig;
@@ -14,6 +15,7 @@ import io.sgstreams.core.ops.Readiness;
 import io.sgstreams.core.redis.Redis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
+import io.sgstreams.testkit.EmbeddedPostgres;
 import io.sgstreams.testkit.EmbeddedRedis;
 import io.sgstreams.tools.ToolsNode;
 import io.sgstreams.worker.WorkerNode;
@@ -55,6 +57,7 @@ final class Pipeline implements AutoCloseable {
   private ToolsNode tools;
   private DisposableServer admin;
   private String redisUrl;
+  private EmbeddedPostgres embeddedPostgres;
 
   /**
    * @param role one role, or STANDALONE for all three
@@ -102,6 +105,17 @@ final class Pipeline implements AutoCloseable {
           "required for 'sg " + role.wire() + "' (only 'sg standalone' starts an embedded Redis)");
     }
     SgConfig cfg = config.withRedisUrl(redisUrl);
+    JournalConfig jc = config.journal();
+    if (role == Role.STANDALONE && jc.mode() != JournalConfig.Mode.OFF && jc.postgresUrl().isEmpty()) {
+      // standalone keeps its history across restarts: an embedded PostgreSQL in a kept directory
+      Path dir = jc.embeddedDir();
+      embeddedPostgres = EmbeddedPostgres.start(dir, jc.embeddedPort());
+      started.add(new Component("embedded postgres", () -> Mono.fromRunnable(embeddedPostgres::close)));
+      cfg = cfg.withJournal(jc.withPostgresUrl(embeddedPostgres.url()));
+      out.printf("  postgres %s (embedded PostgreSQL 16, data in %s)%n", embeddedPostgres.url(), dir);
+    } else if (role.includes(Role.GATEWAY) && jc.enabled(false)) {
+      out.printf("  postgres %s%n", ConfigSchema.Journal.POSTGRES_URL.mask(jc.postgresUrl().orElse("")));
+    }
 
     redis = Redis.connect(redisUrl);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -124,6 +138,7 @@ final class Pipeline implements AutoCloseable {
       started.add(new Component("gateway", gateway::shutdown));
       out.printf("  gateway  http://%s:%d  (POST /v1/messages, GET /v1/channels/{id}/events, /v1/ws, /health)%s%n",
           gs.host(), gateway.port(), admin(gs.adminHost(), gateway.adminPort()));
+      out.printf("  journal  %s%n", gateway.journal() == null ? "off" : "on (GET /v1/channels/{id}/messages, sg history, sg dlq)");
     }
     if (oneAdmin && config.worker().adminPort() != WorkerConfig.NO_ADMIN) {
       Readiness all = new Readiness(Duration.ofSeconds(2))

@@ -2,6 +2,8 @@ package io.sgstreams.launcher;
 
 import io.sgstreams.core.config.ConfigException;
 import io.sgstreams.core.config.ConfigLoader;
+import io.sgstreams.core.config.JournalConfig;
+import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.config.LoadedConfig;
 import io.sgstreams.core.topology.Role;
 import java.io.PrintStream;
@@ -94,11 +96,13 @@ public final class Sg {
     String runs = "Runs until Ctrl-C / SIGTERM, then stops reading, finishes in-flight work and acknowledges it.";
     c.getCommandSpec().usageMessage().description(switch (role) {
       case STANDALONE -> new String[] {
-          "Gateway, worker and tools in one process; an embedded Redis when REDIS_URL is unset.", runs,
+          "Gateway, worker and tools in one process; an embedded Redis when REDIS_URL is unset, and an embedded "
+              + "PostgreSQL for the journal when POSTGRES_URL is unset (--no-journal: none).", runs,
           "Embedded Redis: redis.embedded_port (SG_EMBEDDED_REDIS_PORT, default 6399) and redis.embedded_dir. One admin "
               + "server (/health, /ready with every role's checks, /metrics) at worker.admin_host:worker.admin_port "
               + "(SG_WORKER_ADMIN_HOST, SG_WORKER_ADMIN_PORT; default 127.0.0.1:9090)."};
-      case GATEWAY -> new String[] {"The HTTP/SSE/WebSocket gateway (needs REDIS_URL).", runs};
+      case GATEWAY -> new String[] {"The HTTP/SSE/WebSocket gateway (needs REDIS_URL); with POSTGRES_URL it runs the journal.",
+          runs};
       case WORKER -> new String[] {"A worker consuming the inbound stream (needs REDIS_URL).", runs};
       case TOOLS -> new String[] {"A tools node executing tool calls (needs REDIS_URL).", runs};
     });
@@ -177,6 +181,10 @@ public final class Sg {
     @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
+    @CommandLine.Option(names = "--no-journal",
+        description = "Run without the PostgreSQL journal (as SG_JOURNAL=off): no history API, no embedded PostgreSQL.")
+    boolean noJournal;
+
     private final Role role;
     private final Context ctx;
 
@@ -187,7 +195,7 @@ public final class Sg {
 
     @Override
     public Integer call() {
-      return runRole(role, ctx);
+      return runRole(role, ctx, noJournal);
     }
   }
 
@@ -216,12 +224,15 @@ public final class Sg {
   }
 
   /** Loads the tree, starts the role and waits until the process is told to stop. */
-  static int runRole(Role role, Context ctx) {
+  static int runRole(Role role, Context ctx, boolean noJournal) {
     LoadedConfig loaded = ConfigLoader.read(ctx.env());
     loaded.warningsFor(role).forEach(w -> log.warn("configuration: {}", w.message()));
+    SgConfig config = noJournal
+        ? loaded.config().withJournal(loaded.config().journal().withMode(JournalConfig.Mode.OFF))
+        : loaded.config();
     Pipeline pipeline;
     try {
-      pipeline = Pipeline.start(role, loaded.config(), ctx.out());
+      pipeline = Pipeline.start(role, config, ctx.out());
     } catch (ConfigException e) {
       throw e;
     } catch (Exception e) {

@@ -175,7 +175,7 @@ class LauncherTest {
 
   @Test
   void standaloneAnswersSendAndAToolCallAndServesOneAdminServer() throws Exception {
-    SgConfig config = config("launcher", env("SG_HTTP_PORT", "0", "SG_WORKER_ADMIN_PORT", "0")).withRedisUrl(TestRedis.url());
+    SgConfig config = config("launcher", env("SG_HTTP_PORT", "0", "SG_WORKER_ADMIN_PORT", "0", "SG_JOURNAL", "off")).withRedisUrl(TestRedis.url());
     ByteArrayOutputStream banner = new ByteArrayOutputStream();
     try (Pipeline p = Pipeline.start(Role.STANDALONE, config, new PrintStream(banner, true, StandardCharsets.UTF_8))) {
       String lines = banner.toString(StandardCharsets.UTF_8);
@@ -211,17 +211,47 @@ class LauncherTest {
   }
 
   @Test
-  void standaloneStartsAnEmbeddedRedisWhenNoneIsConfigured() throws Exception {
+  void standaloneStartsAnEmbeddedRedisAndPostgresAndKeepsHistoryAcrossRestarts() throws Exception {
     SgConfig config = config("embedded", env("SG_HTTP_PORT", "0", "SG_WORKER_ADMIN_PORT", "-1",
-        "SG_EMBEDDED_REDIS_PORT", "0", "SG_EMBEDDED_REDIS_DIR", tmp.resolve("redis").toString()));
+        "SG_EMBEDDED_REDIS_PORT", "0", "SG_EMBEDDED_REDIS_DIR", tmp.resolve("redis").toString(),
+        "SG_EMBEDDED_POSTGRES_PORT", "0", "SG_EMBEDDED_POSTGRES_DIR", tmp.resolve("postgres").toString()));
     ByteArrayOutputStream banner = new ByteArrayOutputStream();
     try (Pipeline p = Pipeline.start(Role.STANDALONE, config, new PrintStream(banner, true, StandardCharsets.UTF_8))) {
-      assertTrue(banner.toString(StandardCharsets.UTF_8).contains("(embedded Redis 7.0"), banner.toString(StandardCharsets.UTF_8));
+      String lines = banner.toString(StandardCharsets.UTF_8);
+      assertTrue(lines.contains("(embedded Redis 7.0"), lines);
+      assertTrue(lines.contains("(embedded PostgreSQL 16, data in " + tmp.resolve("postgres")), lines);
+      assertTrue(lines.contains("journal  on"), lines);
       assertNull(p.adminPort());
-      Run hello = sg(env(), "send", "hi there", "--url", "http://127.0.0.1:" + p.gateway().port());
+      Run hello = sg(env(), "send", "hi there", "--channel", "kept", "--url", "http://127.0.0.1:" + p.gateway().port());
       assertEquals(0, hello.status(), hello.err());
       assertEquals("hi there", hello.out().trim());
+      String url = "http://127.0.0.1:" + p.gateway().port() + "/v1/channels/kept/messages";
+      org.awaitility.Awaitility.await("journaled").atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> history(url).size() == 2);
     }
     assertTrue(Files.exists(tmp.resolve("redis")));
+    assertTrue(Files.exists(tmp.resolve("postgres").resolve("PG_VERSION")), "data kept");
+    // a second run on the same directories serves the first run's conversation
+    try (Pipeline p = Pipeline.start(Role.STANDALONE, config, new PrintStream(new ByteArrayOutputStream(), true,
+        StandardCharsets.UTF_8))) {
+      JsonNode messages = history("http://127.0.0.1:" + p.gateway().port() + "/v1/channels/kept/messages");
+      assertEquals(2, messages.size(), messages.toString());
+      assertEquals("outbound", messages.get(0).get("kind").asText(), messages.toString());
+      assertEquals("hi there", messages.get(0).get("content").asText(), messages.toString());
+      assertEquals("inbound", messages.get(1).get("kind").asText(), messages.toString());
+    }
+  }
+
+  @Test
+  void noJournalRunsStandaloneWithoutPostgres() {
+    Run help = sg(env(), "standalone", "--help");
+    assertTrue(help.out().contains("--no-journal"), help.out());
+  }
+
+  private static JsonNode history(String url) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    return new ObjectMapper().readTree(r.body()).get("messages");
   }
 }

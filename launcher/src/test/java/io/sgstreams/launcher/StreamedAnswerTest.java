@@ -83,7 +83,8 @@ class StreamedAnswerTest {
         "SG_WORKER_ADMIN_PORT", "-1",
         "SG_WORKER_HANDLER", "openai",
         "OPENAI_BASE_URL", "http://127.0.0.1:" + model.port() + modelPath + "/v1",
-        "SG_STREAM_DELTA_TOKENS", "4"));
+        "SG_STREAM_DELTA_TOKENS", "4",
+        "SG_JOURNAL", "off"));
     for (int i = 0; i < extra.length; i += 2) {
       env.put(extra[i], extra[i + 1]);
     }

@@ -1,6 +1,7 @@
 package io.sgstreams.journal.testing;
 
 import io.sgstreams.journal.PostgresUrls;
+import io.sgstreams.testkit.EmbeddedPostgres;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
@@ -9,13 +10,28 @@ import java.util.UUID;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** A fresh database per test on the test PostgreSQL, created here and never dropped elsewhere. */
+/**
+ * A fresh database per test on the test PostgreSQL: the server {@code POSTGRES_URL} names, or else
+ * one embedded PostgreSQL per test JVM started here (and stopped when the JVM exits). Databases are
+ * created here under a random {@code sg_test_…} name and never dropped or flushed elsewhere.
+ */
 public final class TestDatabases {
   private TestDatabases() {}
 
-  public static String server() {
+  private static EmbeddedPostgres embedded;
+
+  /** The server tests create their databases on. */
+  public static synchronized String server() {
     String env = System.getenv("POSTGRES_URL");
-    return env != null && !env.isBlank() ? env : "postgresql://postgres@127.0.0.1:5432/postgres";
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    if (embedded == null) {
+      embedded = EmbeddedPostgres.start();
+      EmbeddedPostgres pg = embedded;
+      Runtime.getRuntime().addShutdownHook(new Thread(pg::close, "embedded-postgres-stop"));
+    }
+    return embedded.url();
   }
 
   public static String fresh() {

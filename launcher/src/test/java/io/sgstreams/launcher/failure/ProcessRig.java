@@ -127,6 +127,23 @@ final class ProcessRig implements AutoCloseable {
     return p;
   }
 
+  /**
+   * Starts {@code sg gateway} as a child with node id {@code nodeId} (free HTTP and admin ports, no
+   * rate limit) without waiting for it; with {@code POSTGRES_URL} among the variables it runs the journal.
+   */
+  NodeProcess spawnGateway(String nodeId, Map<String, String> extra) throws IOException {
+    Map<String, String> e = new HashMap<>(env);
+    int port = freePort();
+    e.put("SG_NODE_ID", nodeId);
+    e.put("SG_HTTP_PORT", Integer.toString(freePort()));
+    e.put("SG_GATEWAY_ADMIN_PORT", Integer.toString(port));
+    e.put("SG_RATE_LIMIT_PER_MINUTE", "0");
+    e.putAll(extra);
+    NodeProcess p = NodeProcess.start("gateway", "gateway-" + nodeId + "-" + children.size(), e, port, logDir);
+    children.add(p);
+    return p;
+  }
+
   /** Waits until every node's {@code /ready} answers 200; fails at once if one exits. */
   static void awaitReady(List<NodeProcess> nodes) {
     await("nodes ready").atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(200))
