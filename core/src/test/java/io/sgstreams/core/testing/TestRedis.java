@@ -10,7 +10,8 @@ import java.util.UUID;
 
 /**
  * The Redis the tests use: {@code REDIS_URL} when set, else one embedded Redis 7.0 (the test
- * kit's {@link EmbeddedRedis}, no persistence) started once per test JVM. Tests never flush it:
+ * kit's {@link EmbeddedRedis}, no persistence) started once per test JVM, or under {@code
+ * -Pcontainers} a {@code redis:7.0} container ({@link Containers}). Tests never flush it:
  * each one works under a namespace of its own ({@link #namespace()}), so pointing REDIS_URL at a
  * shared server is safe.
  */
@@ -23,6 +24,9 @@ public final class TestRedis {
     String env = System.getenv("REDIS_URL");
     if (env != null && !env.isBlank()) {
       return env;
+    }
+    if (Containers.enabled()) {
+      return Containers.redisUrl();
     }
     if (embedded == null) {
       embedded = EmbeddedRedis.start();

@@ -12,7 +12,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * A fresh database per test on the test PostgreSQL: the server {@code POSTGRES_URL} names, or else
- * one embedded PostgreSQL per test JVM started here (and stopped when the JVM exits). Databases are
+ * one embedded PostgreSQL per test JVM started here (and stopped when the JVM exits), or under
+ * {@code -Pcontainers} a {@code postgres:16} container. Databases are
  * created here under a random {@code sg_test_…} name and never dropped or flushed elsewhere.
  */
 public final class TestDatabases {
@@ -25,6 +26,9 @@ public final class TestDatabases {
     String env = System.getenv("POSTGRES_URL");
     if (env != null && !env.isBlank()) {
       return env;
+    }
+    if (io.sgstreams.core.testing.Containers.enabled()) {
+      return io.sgstreams.core.testing.Containers.postgresUrl();
     }
     if (embedded == null) {
       embedded = EmbeddedPostgres.start();
