@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
             + "consumer settings come from SG_* (SG_WORKER_CONCURRENCY, SG_READ_COUNT, ...)."},
     footer = {"", "Output: one JSON line: impl, mode, messages, seconds, throughput_msgs_per_s, p50_ms, p99_ms, p999_ms, "
         + "max_ms, lost, duplicates, workers, payload_bytes, inflight, rate, via, client_cpu_s, redis_cpu_s, heap/RSS "
-        + "at start and end. Progress on stderr."})
+        + "at start and end; with --journal: journal_rows, journal_rows_per_s, journal_catch_up_s. Progress on stderr."})
 final class BenchCli implements Callable<Integer> {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   boolean help;
@@ -57,6 +57,10 @@ final class BenchCli implements Callable<Integer> {
   @Option(names = "--redis", paramLabel = "URL", description = "default $REDIS_URL, else an embedded Redis 7.0 without persistence")
   String redis;
 
+  @Option(names = "--journal", description = "run the journal too (every envelope into PostgreSQL: $POSTGRES_URL, else an "
+      + "embedded PostgreSQL) and report its rows/s")
+  boolean journal;
+
   static final class Modes extends java.util.ArrayList<String> {
     Modes() {
       super(List.of("closed", "open"));
@@ -88,6 +92,9 @@ final class BenchCli implements Callable<Integer> {
     put(given, "warmup", warmup);
     put(given, "via", via);
     put(given, "redis", redis);
+    if (journal) {
+      given.put("journal", "true");
+    }
     try {
       return BenchCommand.run(new Cli(List.of(), given), ctx.env(), ctx.out(), ctx.err());
     } catch (Cli.UsageException | ConfigException e) {

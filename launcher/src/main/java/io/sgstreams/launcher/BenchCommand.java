@@ -36,6 +36,7 @@ final class BenchCommand {
       return b.warmup((int) cli.number("warmup", RoundTripOptions.DEFAULT_WARMUP))
           .via(RoundTripOptions.Via.parse(cli.option("via", "stream")))
           .redisUrl(cli.option("redis", env.get("REDIS_URL")))
+          .journal(Boolean.parseBoolean(cli.option("journal", "false")))
           .build();
     } catch (IllegalArgumentException e) {
       throw new Cli.UsageException(e.getMessage());

@@ -10,6 +10,7 @@ import io.sgstreams.core.redis.Redis;
 import io.sgstreams.core.topology.Role;
 import io.sgstreams.gateway.GatewayNode;
 import io.sgstreams.gateway.fanout.ReplyTail;
+import io.sgstreams.testkit.EmbeddedPostgres;
 import io.sgstreams.testkit.EmbeddedRedis;
 import io.sgstreams.worker.WorkerNode;
 import java.io.PrintStream;
@@ -48,22 +49,38 @@ public final class RoundTripBenchmark {
   public static RoundTripResult run(RoundTripOptions options, Map<String, String> env, PrintStream progress)
       throws InterruptedException {
     EmbeddedRedis embedded = null;
+    EmbeddedPostgres postgres = null;
     String url = options.redisUrl();
-    if (url == null) {
-      embedded = EmbeddedRedis.start(); // no persistence, a temporary data directory deleted on close
-      url = embedded.url();
-    }
+    Map<String, String> runEnv = new HashMap<>(env);
     try {
-      return run(options, url, embedded != null, env, progress);
+      if (url == null) {
+        embedded = EmbeddedRedis.start(); // no persistence, a temporary data directory deleted on close
+        url = embedded.url();
+      }
+      if (options.journal()) {
+        String pg = env.get("POSTGRES_URL");
+        if (pg == null || pg.isBlank()) {
+          postgres = EmbeddedPostgres.start(); // a temporary data directory deleted on close
+          pg = postgres.url();
+        }
+        runEnv.put("POSTGRES_URL", pg);
+        runEnv.put("SG_JOURNAL", "on");
+      } else {
+        runEnv.put("SG_JOURNAL", "off");
+      }
+      return run(options, url, embedded != null, postgres != null, runEnv, progress);
     } finally {
       if (embedded != null) {
         embedded.close();
       }
+      if (postgres != null) {
+        postgres.close();
+      }
     }
   }
 
-  private static RoundTripResult run(RoundTripOptions o, String url, boolean embeddedRedis, Map<String, String> env,
-      PrintStream progress) throws InterruptedException {
+  private static RoundTripResult run(RoundTripOptions o, String url, boolean embeddedRedis, boolean embeddedPostgres,
+      Map<String, String> env, PrintStream progress) throws InterruptedException {
     SgConfig config = config(o, url, env);
     Redis redis = Redis.connect(url); // one client for every bus, as in a node process
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -78,8 +95,10 @@ public final class RoundTripBenchmark {
       for (int i = 0; i < o.workers(); i++) {
         workers.add(WorkerNode.start(bus(redis, Role.WORKER, "bench-w" + i, config, registry, buses), config.worker(), registry));
       }
+      if (o.via() == RoundTripOptions.Via.HTTP || o.journal()) {
+        gateway = GatewayNode.start(pub, config.gateway(), registry); // with --journal: its journal consumer
+      }
       if (o.via() == RoundTripOptions.Via.HTTP) {
-        gateway = GatewayNode.start(pub, config.gateway(), registry);
         sender = new HttpRequestSender(gateway.port(), o.inflight());
       } else {
         sender = new StreamRequestSender(pub);
@@ -94,14 +113,28 @@ public final class RoundTripBenchmark {
         progress.printf("warmup: %d requests%n", o.warmup());
         load.phase(o.warmup());
       }
+      if (o.journal()) {
+        journalCaughtUp(pub, progress); // the warmup's rows written before measuring starts
+      }
       ResourceSnapshot before = ResourceSnapshot.take(pub);
+      double rowsBefore = journalRows(registry);
+      long t0 = System.nanoTime();
       int measured = o.measuredRequests();
-      progress.printf("measuring: %d requests (%s loop%s, via %s, %d workers)%n", measured, o.mode().wire(),
-          o.open() ? " at " + o.rate() + "/s" : ", " + o.inflight() + " in flight", o.via().wire(), o.workers());
+      progress.printf("measuring: %d requests (%s loop%s, via %s, %d workers%s)%n", measured, o.mode().wire(),
+          o.open() ? " at " + o.rate() + "/s" : ", " + o.inflight() + " in flight", o.via().wire(), o.workers(),
+          o.journal() ? ", journal on" : "");
       PhaseResult r = load.phase(measured);
       ResourceSnapshot after = ResourceSnapshot.take(pub);
+      RoundTripResult.JournalFigures journal = null;
+      if (o.journal()) {
+        long t1 = System.nanoTime();
+        journalCaughtUp(pub, progress);
+        long t2 = System.nanoTime();
+        journal = new RoundTripResult.JournalFigures((long) (journalRows(registry) - rowsBefore), (t2 - t0) / 1e9,
+            (t2 - t1) / 1e9, embeddedPostgres);
+      }
       return new RoundTripResult(o, measured, r, before, after, config.consumer().concurrency(),
-          config.consumer().readCount(), embeddedRedis);
+          config.consumer().readCount(), embeddedRedis, journal);
     } finally {
       if (tail != null) {
         tail.stop().block(Duration.ofSeconds(5));
@@ -119,6 +152,31 @@ public final class RoundTripBenchmark {
       redis.close();
       registry.close();
     }
+  }
+
+  private static double journalRows(PrometheusMeterRegistry registry) {
+    io.micrometer.core.instrument.Counter c = registry.find("sg.journal.rows").counter();
+    return c == null ? 0 : c.count();
+  }
+
+  /** Waits until the journal's group has nothing pending and no lag on the inbound and outbound streams. */
+  private static void journalCaughtUp(RedisEventBus bus, PrintStream progress) throws InterruptedException {
+    String group = bus.config().journal().group();
+    List<String> streams = List.of(bus.topology().inboundStream(), bus.topology().outboundStream("web"));
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean done = true;
+      for (String s : streams) {
+        Long pending = bus.pendingCount(s, group).block(Duration.ofSeconds(10));
+        java.util.OptionalLong lag = bus.groupLag(s, group).block(Duration.ofSeconds(10));
+        done &= pending != null && pending == 0 && lag != null && lag.isPresent() && lag.getAsLong() == 0;
+      }
+      if (done) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    progress.println("journal: not caught up after 5 minutes");
   }
 
   /**

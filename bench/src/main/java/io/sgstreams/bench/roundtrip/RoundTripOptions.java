@@ -17,9 +17,11 @@ import java.util.Locale;
  * @param warmup requests run first and not counted ({@code --warmup})
  * @param via publish with the core bus, or POST to a gateway ({@code --via})
  * @param redisUrl the Redis to use, or null for an embedded one without persistence ({@code --redis})
+ * @param journal run the journal beside the pipeline ({@code --journal}: a gateway's journal consumer
+ *     writing every envelope to PostgreSQL, {@code POSTGRES_URL} or an embedded PostgreSQL)
  */
 public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode mode, int inflight, double rate,
-    Integer durationSeconds, int warmup, Via via, String redisUrl) {
+    Integer durationSeconds, int warmup, Via via, String redisUrl, boolean journal) {
 
   public static final int DEFAULT_MESSAGES = 200_000;
   public static final int DEFAULT_WORKERS = 4;
@@ -133,6 +135,7 @@ public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode
     private int warmup = DEFAULT_WARMUP;
     private Via via = Via.STREAM;
     private String redisUrl;
+    private boolean journal;
 
     private Builder() {}
 
@@ -188,9 +191,15 @@ public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode
       return this;
     }
 
+    /** Run the journal (a gateway's journal consumer into PostgreSQL) during the benchmark. */
+    public Builder journal(boolean on) {
+      this.journal = on;
+      return this;
+    }
+
     public RoundTripOptions build() {
       return new RoundTripOptions(messages, workers, payloadBytes, mode, inflight, rate, durationSeconds, warmup, via,
-          redisUrl);
+          redisUrl, journal);
     }
   }
 }

@@ -17,9 +17,26 @@ import org.HdrHistogram.Histogram;
  * @param workerConcurrency entries in flight per worker consumer (SG_WORKER_CONCURRENCY, 256 unless set)
  * @param readCount XREADGROUP COUNT of the workers (SG_READ_COUNT, 256 unless set)
  * @param embeddedRedis whether the run started its own embedded Redis
+ * @param journal the journal's figures with {@code --journal}, else null
  */
 public record RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
-    ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis) {
+    ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis, JournalFigures journal) {
+
+  public RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
+      ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis) {
+    this(options, messages, measured, before, after, workerConcurrency, readCount, embeddedRedis, null);
+  }
+
+  /**
+   * What the journal did in the measured phase: rows committed from its start until the journal's
+   * group had caught up with every stream ({@code rows} in {@code seconds}, of which {@code
+   * catchUpSeconds} after the last reply), and where PostgreSQL was.
+   */
+  public record JournalFigures(long rows, double seconds, double catchUpSeconds, boolean embeddedPostgres) {
+    public double rowsPerSecond() {
+      return seconds <= 0 ? 0 : rows / seconds;
+    }
+  }
 
   public long lost() {
     return measured.lost();
@@ -69,6 +86,13 @@ public record RoundTripResult(RoundTripOptions options, int messages, PhaseResul
     line.put("worker_concurrency", workerConcurrency);
     line.put("read_count", readCount);
     line.put("redis", embeddedRedis ? "embedded" : "external");
+    line.put("journal", journal != null);
+    if (journal != null) {
+      line.put("journal_rows", journal.rows());
+      line.put("journal_rows_per_s", round(journal.rowsPerSecond(), 1));
+      line.put("journal_catch_up_s", round(journal.catchUpSeconds(), 3));
+      line.put("postgres", journal.embeddedPostgres() ? "embedded" : "external");
+    }
     return Json.write(line);
   }
 

@@ -25,7 +25,7 @@ public final class TestRedis {
     if (env != null && !env.isBlank()) {
       return env;
     }
-    if (Containers.enabled()) {
+    if (Boolean.getBoolean("sg.test.containers")) { // Containers (and Testcontainers) loaded only then
       return Containers.redisUrl();
     }
     if (embedded == null) {

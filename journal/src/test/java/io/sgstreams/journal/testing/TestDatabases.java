@@ -27,7 +27,7 @@ public final class TestDatabases {
     if (env != null && !env.isBlank()) {
       return env;
     }
-    if (io.sgstreams.core.testing.Containers.enabled()) {
+    if (Boolean.getBoolean("sg.test.containers")) { // Containers (and Testcontainers) loaded only then
       return io.sgstreams.core.testing.Containers.postgresUrl();
     }
     if (embedded == null) {
