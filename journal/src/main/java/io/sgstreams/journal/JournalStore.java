@@ -344,8 +344,18 @@ public final class JournalStore implements AutoCloseable {
     return out;
   }
 
+  /** Closes the pool's connections without blocking (safe on a Reactor thread). */
+  public Mono<Void> closeLater() {
+    return pool.disposeLater();
+  }
+
+  /** Closes the pool, waiting for it; on a non-blocking (Reactor) thread it closes in the background instead. */
   @Override
   public void close() {
-    pool.dispose();
+    if (reactor.core.scheduler.Schedulers.isInNonBlockingThread()) {
+      pool.disposeLater().subscribe(null, e -> { });
+    } else {
+      pool.dispose();
+    }
   }
 }

@@ -23,7 +23,7 @@ import org.HdrHistogram.ConcurrentHistogram;
  * omission).
  */
 final class LoadGenerator implements RequestSender.Outcome {
-  /** Requests not answered this long after the last send are lost. */
+  /** Requests still unanswered when nothing was sent or answered for this long are lost. */
   static final Duration LOST_AFTER = Duration.ofSeconds(30);
 
   private final RoundTripOptions options;
@@ -43,6 +43,7 @@ final class LoadGenerator implements RequestSender.Outcome {
   private final AtomicInteger nextIndex = new AtomicInteger();
   private volatile int total;
   private volatile long lastReplyNanos;
+  private volatile long lastSendNanos;
 
   LoadGenerator(RoundTripOptions options, RequestSender sender, PrintStream progress) {
     this.options = options;
@@ -51,7 +52,7 @@ final class LoadGenerator implements RequestSender.Outcome {
     this.payload = "x".repeat(options.payloadBytes());
   }
 
-  /** Sends {@code n} requests and waits for their answers (at most {@link #LOST_AFTER} after the last send). */
+  /** Sends {@code n} requests and waits for their answers (until {@link #LOST_AFTER} passes with no send and no reply). */
   PhaseResult phase(int n) throws InterruptedException {
     histogram = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(120), 3);
     outstanding.clear();
@@ -85,13 +86,20 @@ final class LoadGenerator implements RequestSender.Outcome {
         }
       }
     }
-    long sentAll = System.nanoTime();
-    boolean complete = done.await(LOST_AFTER.toSeconds() + Math.max(0, (sentAll - start) / 1_000_000_000L / 10), TimeUnit.SECONDS);
+    // done when every request is answered; given up when nothing was sent or answered for LOST_AFTER (a closed
+    // loop sends as replies come, so "after the last send" is measured from the latest send or reply)
+    boolean complete;
+    while (!(complete = done.await(200, TimeUnit.MILLISECONDS))) {
+      long last = Math.max(lastSendNanos, lastReplyNanos);
+      if (System.nanoTime() - last > LOST_AFTER.toNanos()) {
+        break;
+      }
+    }
     progressReporter.interrupt();
     long end = complete ? lastReplyNanos : System.nanoTime();
     long lost = outstanding.size();
     if (!complete) {
-      progress.printf("%d requests unanswered %d s after the last send%n", lost, LOST_AFTER.toSeconds());
+      progress.printf("%d requests unanswered %d s after the last send or reply%n", lost, LOST_AFTER.toSeconds());
     }
     return new PhaseResult(Math.max(1e-9, (end - start) / 1e9), received.get(), lost, duplicates.get(), errors.get(),
         histogram.copy());
@@ -102,6 +110,7 @@ final class LoadGenerator implements RequestSender.Outcome {
     String cid = "b" + run + "-" + seq.getAndIncrement();
     InboundEnvelope in = InboundEnvelope.create("web", "bench-" + (startNanos & 1023), "bench", payload).withCorrelationId(cid);
     outstanding.put(cid, startNanos);
+    lastSendNanos = System.nanoTime();
     sender.send(in, this);
   }
 

@@ -139,7 +139,8 @@ public final class JournalLink implements ChannelHistory.Archive, AutoCloseable 
             log.warn("journal: did not stop cleanly: {}", e.toString());
             return Mono.empty();
           })
-          .doFinally(s -> store.close());
+          .then(Mono.defer(store::closeLater))
+          .onErrorResume(e -> Mono.empty());
     });
   }
 
