@@ -18,7 +18,7 @@ class RoundTripResultTest {
   private static final List<String> FIELDS = List.of("impl", "mode", "messages", "seconds", "throughput_msgs_per_s",
       "p50_ms", "p99_ms", "p999_ms", "max_ms", "lost", "duplicates", "errors", "workers", "payload_bytes", "inflight",
       "rate", "via", "client_cpu_s", "redis_cpu_s", "heap_after_gc_start_mb", "heap_after_gc_end_mb", "rss_start_mb",
-      "rss_end_mb", "worker_concurrency", "read_count", "redis");
+      "rss_end_mb", "worker_concurrency", "read_count", "redis", "journal");
 
   private static PhaseResult phase(long lost) {
     Histogram h = new Histogram(120_000_000L, 3);
@@ -68,7 +68,26 @@ class RoundTripResultTest {
     assertEquals(256, j.get("worker_concurrency").asInt());
     assertEquals(128, j.get("read_count").asInt());
     assertEquals("embedded", j.get("redis").asText());
+    assertFalse(j.get("journal").asBoolean());
     assertEquals(0, r.exitCode());
+  }
+
+  @Test
+  void withTheJournalTheLineEndsWithItsRowsAndRate() throws Exception {
+    RoundTripOptions o = RoundTripOptions.builder().journal(true).build();
+    RoundTripResult r = new RoundTripResult(o, 1000, phase(0), BEFORE, AFTER, 256, 256, true,
+        new RoundTripResult.JournalFigures(2000, 4.0, 0.25, true));
+    JsonNode j = Json.readTree(r.jsonLine());
+    List<String> names = new ArrayList<>();
+    j.fieldNames().forEachRemaining(names::add);
+    List<String> expected = new ArrayList<>(FIELDS);
+    expected.addAll(List.of("journal_rows", "journal_rows_per_s", "journal_catch_up_s", "postgres"));
+    assertEquals(expected, names);
+    assertTrue(j.get("journal").asBoolean());
+    assertEquals(2000, j.get("journal_rows").asLong());
+    assertEquals(500.0, j.get("journal_rows_per_s").asDouble());
+    assertEquals(0.25, j.get("journal_catch_up_s").asDouble());
+    assertEquals("embedded", j.get("postgres").asText());
   }
 
   @Test
