@@ -256,6 +256,17 @@ public final class JournalStore implements AutoCloseable {
         .bind(0, dlqStream).bind(1, entryId).bind(2, newEntryId))).then();
   }
 
+  /**
+   * Records a replay that happened without this row's claim (forced, or found done by the Redis
+   * guard): who, the new entry, now; whatever the row said before. False when there is no row.
+   */
+  public Mono<Boolean> recordReplay(String dlqStream, String entryId, String by, String newEntryId) {
+    return withConnection(c -> rowsUpdated(c.createStatement("UPDATE sg_dead_letters SET "
+            + "replay_claimed_at = coalesce(replay_claimed_at, now()), replayed_at = now(), replayed_by = $3, "
+            + "replay_entry_id = $4 WHERE stream = $1 AND entry_id = $2")
+        .bind(0, dlqStream).bind(1, entryId).bind(2, by).bind(3, newEntryId))).map(n -> n == 1);
+  }
+
   /** Gives back a claim whose replay failed before anything was added. */
   public Mono<Void> releaseReplay(String dlqStream, String entryId) {
     return withConnection(c -> rowsUpdated(c.createStatement("UPDATE sg_dead_letters SET replay_claimed_at = NULL, "
