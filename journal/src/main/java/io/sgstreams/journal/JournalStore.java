@@ -210,6 +210,12 @@ public final class JournalStore implements AutoCloseable {
   /** Dead letters of {@code dlqStream}, newest first, optionally of one original stream or error prefix; purged ones only when asked. */
   public Flux<DeadLetterRow> deadLetters(String dlqStream, String originalStream, String errorPrefix, boolean includePurged,
       int limit) {
+    return deadLetters(dlqStream, originalStream, errorPrefix, includePurged, limit, false);
+  }
+
+  /** As {@link #deadLetters(String, String, String, boolean, int)}, oldest first when {@code oldestFirst} ({@code sg dlq list --oldest}). */
+  public Flux<DeadLetterRow> deadLetters(String dlqStream, String originalStream, String errorPrefix, boolean includePurged,
+      int limit, boolean oldestFirst) {
     StringBuilder where = new StringBuilder("WHERE stream = $1 ");
     List<Object> args = new ArrayList<>(List.of(dlqStream));
     if (originalStream != null) {
@@ -224,8 +230,8 @@ public final class JournalStore implements AutoCloseable {
       where.append("AND purged_at IS NULL ");
     }
     return withConnectionMany(c -> {
-      Statement st = c.createStatement(DEAD_LETTER_SELECT + where + "ORDER BY entry_ms DESC, entry_seq DESC LIMIT "
-          + Math.max(1, limit));
+      Statement st = c.createStatement(DEAD_LETTER_SELECT + where
+          + (oldestFirst ? "ORDER BY entry_ms, entry_seq LIMIT " : "ORDER BY entry_ms DESC, entry_seq DESC LIMIT ") + Math.max(1, limit));
       for (int i = 0; i < args.size(); i++) {
         st.bind(i, args.get(i));
       }

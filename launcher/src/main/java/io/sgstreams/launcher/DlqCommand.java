@@ -207,10 +207,9 @@ final class DlqCommand implements Callable<Integer> {
       byId.put(d.id(), new Item(d.id(), d.originalStream(), d.originalId(), d.error(), d.deliveries(), d.deadAt(), true, r));
     }
     s.journal().ifPresent(j -> {
-      // newest first in the journal: an oldest-first listing of the stream is merged with the journal's newest,
-      // so ask it for everything it has up to the limit past the stream's oldest shown
-      List<DeadLetterRow> rows = s.journalCall(() -> j.deadLetters(dlq.stream(), stream, error, false,
-          oldestFirst ? Integer.MAX_VALUE / 2 : limit).collectList().block(TIMEOUT));
+      // the journal's first `limit` from the same end: with the stream's, they hold the first `limit` of the union
+      List<DeadLetterRow> rows = s.journalCall(() -> j.deadLetters(dlq.stream(), stream, error, false, limit, oldestFirst)
+          .collectList().block(TIMEOUT));
       for (DeadLetterRow row : rows) {
         Item known = byId.get(row.entryId());
         if (known != null) {

@@ -342,6 +342,8 @@ class DlqCommandTest {
     assertEquals(1, listed.get("dead_letters").size(), listed.toString());
     assertEquals(id, listed.get("dead_letters").get(0).get("id").asText());
     assertEquals(false, listed.get("dead_letters").get(0).get("in_stream").asBoolean());
+    JsonNode oldest = mapper.readTree(sg(env, "dlq", "list", "--json", "--oldest").out());
+    assertEquals(id, oldest.get("dead_letters").get(0).get("id").asText(), oldest.toString());
     Run text = sg(env, "dlq", "list");
     assertTrue(text.out().contains("journal only"), text.all());
     Run show = sg(env, "dlq", "show", id);
