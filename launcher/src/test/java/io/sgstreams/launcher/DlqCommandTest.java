@@ -222,6 +222,68 @@ class DlqCommandTest {
     assertTrue(gone.err().contains("no dead letter " + id), gone.all());
   }
 
+  /** A dead letter of {@code in} as the engine writes it, added straight to the DLQ stream. */
+  private String deadLetter(RedisEventBus b, String stream, InboundEnvelope in, String error) {
+    Map<String, byte[]> f = new java.util.LinkedHashMap<>();
+    f.put("original_stream", stream.getBytes(StandardCharsets.UTF_8));
+    f.put("original_id", "1-0".getBytes(StandardCharsets.UTF_8));
+    f.put("group", b.topology().workerGroup().getBytes(StandardCharsets.UTF_8));
+    f.put("consumer", "worker-x".getBytes(StandardCharsets.UTF_8));
+    f.put("deliveries", "5".getBytes(StandardCharsets.UTF_8));
+    f.put("error", error.getBytes(StandardCharsets.UTF_8));
+    f.putAll(StreamFields.of(b.codec().encode(in), System.currentTimeMillis(), ""));
+    return Streams.add(b, b.topology().dlqStream(), f);
+  }
+
+  @Test
+  void replayAllSelectsAtARateForceReplaysAgainAndAFullBacklogFails() {
+    Map<String, String> env = env();
+    SgConfig config = ConfigLoader.load(null, env);
+    RedisEventBus b = RedisEventBus.connect(Role.WORKER, config, new SimpleMeterRegistry());
+    closing.add(b);
+    String inbound = b.topology().inboundStream();
+    List<String> picked = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      picked.add(deadLetter(b, inbound, InboundEnvelope.create("web", channel, "u", "m" + i), "java.lang.IllegalStateException: x"));
+    }
+    String other = deadLetter(b, b.topology().toolsStream(), InboundEnvelope.create("web", channel, "u", "t"), "java.lang.IllegalStateException: y");
+    String timeout = deadLetter(b, inbound, InboundEnvelope.create("web", channel, "u", "slow"), "java.util.concurrent.TimeoutException: z");
+
+    long start = System.nanoTime();
+    Run all = sg(env, "dlq", "replay", "--all", "--stream", inbound, "--error", "java.lang.Illegal", "--rate", "5");
+    long tookMs = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(0, all.status(), all.all());
+    List<String> lines = all.out().lines().toList();
+    assertEquals(3, lines.size(), all.all());
+    for (int i = 0; i < 3; i++) {
+      assertTrue(lines.get(i).startsWith(picked.get(i) + "  replayed to " + inbound), all.all());
+    }
+    assertTrue(tookMs >= 380, "3 replays at 5 per second take at least 0.4 s: " + tookMs + " ms");
+    assertEquals(3, Streams.length(b, inbound));
+    assertEquals(0, b.deadLetterQueue().replayRecord(other).blockOptional(T).map(r -> 1).orElse(0));
+    assertEquals(0, b.deadLetterQueue().replayRecord(timeout).blockOptional(T).map(r -> 1).orElse(0));
+
+    Run forced = sg(env, "dlq", "replay", picked.get(0), "--force", "--by", "ops");
+    assertEquals(0, forced.status(), forced.all());
+    assertTrue(forced.out().contains("replayed to " + inbound) && forced.out().contains("by ops"), forced.all());
+    assertEquals(4, Streams.length(b, inbound));
+
+    // the inbound stream's backlog is full (a group that handles nothing): the replay fails, nothing added, retry later
+    b.ensureGroup(inbound, b.topology().workerGroup()).block(T);
+    Map<String, byte[]> filler = StreamFields.of(b.codec().encode(InboundEnvelope.create("web", "f", "u", "f")),
+        System.currentTimeMillis(), "");
+    for (int i = 0; i < b.topology().maxLen() + 10; i++) {
+      Streams.add(b, inbound, filler);
+    }
+    long length = Streams.length(b, inbound);
+    Run full = sg(env, "dlq", "replay", timeout);
+    assertEquals(1, full.status(), full.all());
+    assertTrue(full.out().contains(timeout + "  failed: " + inbound + " refuses it: backlog full"), full.all());
+    assertEquals(length, Streams.length(b, inbound));
+    Run dry = sg(env, "dlq", "replay", timeout, "--dry-run");
+    assertTrue(dry.out().contains("would replay"), "the failed replay gave its guard back: " + dry.all());
+  }
+
   @Test
   void badInputAndUnreachableServersHaveTheirOwnExitStatus() {
     Map<String, String> env = env();
