@@ -2,9 +2,11 @@ package io.sgstreams.journal;
 
 import io.sgstreams.core.bus.EntryIds;
 import io.sgstreams.core.bus.StreamFields;
+import io.sgstreams.core.consume.DeadLetterQueue;
 import io.sgstreams.core.consume.DeadLetters;
 import io.sgstreams.core.consume.Delivery;
 import io.sgstreams.core.envelope.Envelope;
+import io.sgstreams.core.envelope.EnvelopeCodec;
 import java.time.Instant;
 import java.util.Map;
 
@@ -59,6 +61,27 @@ public record DeadLetterRow(
         e == null ? (data == null || data.length == 0 ? null : JournalRow.UNDECODABLE) : e.kind().wire(),
         e == null ? null : e.id(), e == null ? null : e.tenant(), e == null ? null : e.platform(),
         e == null ? null : e.channelId(), data == null || data.length == 0 ? null : data, null, null, null, null);
+  }
+
+  /**
+   * The row of a dead letter read from the DLQ stream {@code dlqStream} by an operator command (before
+   * the journal consumer got to it: both insert on conflict do nothing, so whichever comes second is a no-op).
+   */
+  public static DeadLetterRow of(String dlqStream, DeadLetterQueue.DeadLetter d, EnvelopeCodec codec) {
+    byte[] data = d.data().length == 0 ? null : d.data();
+    Envelope e = null;
+    if (data != null) {
+      try {
+        e = codec.decode(data);
+      } catch (RuntimeException x) {
+        e = null;
+      }
+    }
+    return new DeadLetterRow(dlqStream, d.id(), d.originalStream(), d.originalId(), JournalRow.emptyToNull(d.group()),
+        JournalRow.emptyToNull(d.consumer()), d.deliveries(), JournalRow.emptyToNull(d.error()), d.deadAt().toEpochMilli(),
+        JournalRow.emptyToNull(d.traceId()), e == null ? (data == null ? null : JournalRow.UNDECODABLE) : e.kind().wire(),
+        e == null ? null : e.id(), e == null ? null : e.tenant(), e == null ? null : e.platform(),
+        e == null ? null : e.channelId(), data, null, null, null, null);
   }
 
   private static Long number(String s) {

@@ -210,6 +210,12 @@ public final class JournalStore implements AutoCloseable {
   /** Dead letters of {@code dlqStream}, newest first, optionally of one original stream or error prefix; purged ones only when asked. */
   public Flux<DeadLetterRow> deadLetters(String dlqStream, String originalStream, String errorPrefix, boolean includePurged,
       int limit) {
+    return deadLetters(dlqStream, originalStream, errorPrefix, includePurged, limit, false);
+  }
+
+  /** As {@link #deadLetters(String, String, String, boolean, int)}, oldest first when {@code oldestFirst} ({@code sg dlq list --oldest}). */
+  public Flux<DeadLetterRow> deadLetters(String dlqStream, String originalStream, String errorPrefix, boolean includePurged,
+      int limit, boolean oldestFirst) {
     StringBuilder where = new StringBuilder("WHERE stream = $1 ");
     List<Object> args = new ArrayList<>(List.of(dlqStream));
     if (originalStream != null) {
@@ -224,8 +230,8 @@ public final class JournalStore implements AutoCloseable {
       where.append("AND purged_at IS NULL ");
     }
     return withConnectionMany(c -> {
-      Statement st = c.createStatement(DEAD_LETTER_SELECT + where + "ORDER BY entry_ms DESC, entry_seq DESC LIMIT "
-          + Math.max(1, limit));
+      Statement st = c.createStatement(DEAD_LETTER_SELECT + where
+          + (oldestFirst ? "ORDER BY entry_ms, entry_seq LIMIT " : "ORDER BY entry_ms DESC, entry_seq DESC LIMIT ") + Math.max(1, limit));
       for (int i = 0; i < args.size(); i++) {
         st.bind(i, args.get(i));
       }
@@ -254,6 +260,17 @@ public final class JournalStore implements AutoCloseable {
     return withConnection(c -> rowsUpdated(c.createStatement("UPDATE sg_dead_letters SET replayed_at = now(), "
             + "replay_entry_id = $3 WHERE stream = $1 AND entry_id = $2")
         .bind(0, dlqStream).bind(1, entryId).bind(2, newEntryId))).then();
+  }
+
+  /**
+   * Records a replay that happened without this row's claim (forced, or found done by the Redis
+   * guard): who, the new entry, now; whatever the row said before. False when there is no row.
+   */
+  public Mono<Boolean> recordReplay(String dlqStream, String entryId, String by, String newEntryId) {
+    return withConnection(c -> rowsUpdated(c.createStatement("UPDATE sg_dead_letters SET "
+            + "replay_claimed_at = coalesce(replay_claimed_at, now()), replayed_at = now(), replayed_by = $3, "
+            + "replay_entry_id = $4 WHERE stream = $1 AND entry_id = $2")
+        .bind(0, dlqStream).bind(1, entryId).bind(2, by).bind(3, newEntryId))).map(n -> n == 1);
   }
 
   /** Gives back a claim whose replay failed before anything was added. */

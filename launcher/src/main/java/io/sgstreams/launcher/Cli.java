@@ -15,6 +15,23 @@ record Cli(List<String> positionals, Map<String, String> options) {
     }
   }
 
+  /**
+   * A command failed in a way it has its own exit status for (e.g. {@code sg dlq}: 3 no such dead letter,
+   * 5 Redis unreachable, 6 PostgreSQL unreachable): printed as {@code sg CMD: message}, exit {@link #status()}.
+   */
+  static final class FailedException extends RuntimeException {
+    private final int status;
+
+    FailedException(int status, String message) {
+      super(message);
+      this.status = status;
+    }
+
+    int status() {
+      return status;
+    }
+  }
+
   Cli {
     positionals = List.copyOf(positionals);
     options = Map.copyOf(options);

@@ -31,7 +31,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * gateway, worker and tools in one process (with an embedded Redis when {@code REDIS_URL} is
  * unset); {@code gateway}, {@code worker} and {@code tools} run one role against {@code REDIS_URL};
  * {@code send} talks to a running gateway; {@code config} prints a role's effective configuration;
- * {@code keys} makes, lists and revokes the API keys stored in Redis.
+ * {@code keys} makes, lists and revokes the API keys stored in Redis; {@code dlq} lists, shows, replays and
+ * purges dead letters; {@code history} prints a conversation from the journal.
  *
  * <p>This is the one place the process environment is read: {@link #main} hands it to the
  * commands, which hand it to {@link ConfigLoader}. Exit status: 0 done, 1 a role could not start
@@ -82,6 +83,8 @@ public final class Sg {
     cl.addSubcommand("bench", new BenchCli(ctx));
     cl.addSubcommand("config", new ConfigCommand(ctx));
     cl.addSubcommand("keys", KeysCommand.commandLine(ctx));
+    cl.addSubcommand("dlq", DlqCommand.commandLine(ctx));
+    cl.addSubcommand("history", new HistoryCommand(ctx));
     cl.addSubcommand("completion", new Completion(ctx));
     cl.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));
@@ -134,6 +137,11 @@ public final class Sg {
       err.printf("%s: %s (see '%s --help')%n", name, e.getMessage(), name);
       err.flush();
       return 2;
+    }
+    if (e instanceof Cli.FailedException f) {
+      err.printf("%s: %s%n", name, f.getMessage());
+      err.flush();
+      return f.status();
     }
     if (e instanceof ConfigException) {
       err.printf("%s: configuration error: %s%n", name, e.getMessage());

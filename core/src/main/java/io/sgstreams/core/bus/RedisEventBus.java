@@ -61,6 +61,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   private final io.sgstreams.core.store.Records records;
   private final io.sgstreams.core.store.CappedLists lists;
   private final io.sgstreams.core.store.ApiKeys apiKeys;
+  private final io.sgstreams.core.consume.DeadLetterQueue deadLetterQueue;
 
   private RedisEventBus(RedisStreams redis, boolean ownsRedis, Role role, SgConfig config, StreamMetrics metrics) {
     this.redis = redis;
@@ -78,6 +79,12 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     this.records = new io.sgstreams.core.store.Records(redis);
     this.lists = new io.sgstreams.core.store.CappedLists(redis);
     this.apiKeys = new io.sgstreams.core.store.ApiKeys(redis, topology, java.time.Clock.systemUTC());
+    this.deadLetterQueue = new io.sgstreams.core.consume.DeadLetterQueue(this, java.time.Clock.systemUTC());
+  }
+
+  /** The DLQ stream's dead letters for operators ({@code sg dlq}): list, read, replay (guarded), delete. */
+  public io.sgstreams.core.consume.DeadLetterQueue deadLetterQueue() {
+    return deadLetterQueue;
   }
 
   /** Small capped lists with an expiry (conversation memory) under keys built with {@link io.sgstreams.core.topology.StreamKeys}. */

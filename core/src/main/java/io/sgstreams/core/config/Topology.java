@@ -119,6 +119,14 @@ public record Topology(
     return key.startsWith(StreamKeys.child(StreamKeys.child(inboundStream, "idempotency"), tenant) + StreamKeys.SEPARATOR);
   }
 
+  /**
+   * {@code {dlq}:replayed:{dlqEntryId}}: the replay guard of one dead letter ({@code sg dlq replay}): who replayed
+   * it, when, and the entry it re-added. Set with {@code SET NX}, so a dead letter is replayed once unless forced.
+   */
+  public String replayGuardKey(String dlqEntryId) {
+    return StreamKeys.child(StreamKeys.child(dlqStream, "replayed"), dlqEntryId);
+  }
+
   /** {@code sg:heartbeat:{consumer}}: the key a live process holds for one of its consumer names. */
   public String heartbeatKey(String consumer) {
     return StreamKeys.child(heartbeatPrefix, consumer);
