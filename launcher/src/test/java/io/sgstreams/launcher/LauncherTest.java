@@ -234,7 +234,11 @@ class LauncherTest {
     // a second run on the same directories serves the first run's conversation
     try (Pipeline p = Pipeline.start(Role.STANDALONE, config, new PrintStream(new ByteArrayOutputStream(), true,
         StandardCharsets.UTF_8))) {
-      JsonNode messages = history("http://127.0.0.1:" + p.gateway().port() + "/v1/channels/kept/messages");
+      // the journal connects in the background: 503 journal_unavailable until its store is up
+      String url = "http://127.0.0.1:" + p.gateway().port() + "/v1/channels/kept/messages";
+      org.awaitility.Awaitility.await("journal up").atMost(java.time.Duration.ofSeconds(30))
+          .ignoreExceptions().until(() -> history(url) != null);
+      JsonNode messages = history(url);
       assertEquals(2, messages.size(), messages.toString());
       assertEquals("outbound", messages.get(0).get("kind").asText(), messages.toString());
       assertEquals("hi there", messages.get(0).get("content").asText(), messages.toString());
