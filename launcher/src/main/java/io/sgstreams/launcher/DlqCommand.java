@@ -386,7 +386,7 @@ final class DlqCommand implements Callable<Integer> {
           ObjectNode f = root.putObject("fields");
           fields.forEach(f::put);
           if (envelope != null) {
-            root.set("envelope", Json.toTree(envelope));
+            root.set("envelope", wireKeys(Json.toTree(envelope)));
           } else {
             root.putNull("envelope");
             root.put("undecodable", undecodable);
@@ -410,7 +410,7 @@ final class DlqCommand implements Callable<Integer> {
           }
           if (envelope != null) {
             out.printf("%-16s %s (%d bytes)%n", "envelope", envelope.kind().wire(), data.length);
-            out.println(Json.toTree(envelope).toPrettyString());
+            out.println(wireKeys(Json.toTree(envelope)).toPrettyString());
           } else if (data.length == 0) {
             out.printf("%-16s %s%n", "envelope", "none (no data: nothing to replay)");
           } else {
@@ -672,5 +672,32 @@ final class DlqCommand implements Callable<Integer> {
         return missing.isEmpty() ? 0 : OpsSession.NOT_FOUND;
       }
     }
+  }
+
+  /** The envelope's JSON with the wire contract's snake_case keys ({@code channel_id}, not {@code channelId}). */
+  static com.fasterxml.jackson.databind.JsonNode wireKeys(com.fasterxml.jackson.databind.JsonNode n) {
+    if (n.isObject()) {
+      ObjectNode out = Json.object();
+      n.fields().forEachRemaining(e -> out.set(snake(e.getKey()), wireKeys(e.getValue())));
+      return out;
+    }
+    if (n.isArray()) {
+      ArrayNode out = Json.array();
+      n.forEach(v -> out.add(wireKeys(v)));
+      return out;
+    }
+    return n;
+  }
+
+  private static String snake(String camel) {
+    StringBuilder b = new StringBuilder(camel.length() + 4);
+    for (char c : camel.toCharArray()) {
+      if (Character.isUpperCase(c)) {
+        b.append('_').append(Character.toLowerCase(c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 }

@@ -166,6 +166,8 @@ class DlqCommandTest {
     JsonNode shown = mapper.readTree(sg(env, "dlq", "show", id, "--json").out());
     assertEquals(inbound, shown.get("fields").get("original_stream").asText());
     assertEquals("please work", shown.get("envelope").get("content").asText());
+    assertTrue(shown.get("envelope").has("channel_id") && !shown.get("envelope").has("channelId"),
+        "the envelope is shown with the wire contract's keys: " + shown.get("envelope"));
 
     // the handler is fixed; a dry run changes nothing
     BreakableEchoHandlerFactory.BROKEN.remove(channel);
