@@ -252,12 +252,36 @@ public final class Sg {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean fatal = new AtomicBoolean();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      ctx.out().println("stopping: draining in-flight work…");
-      pipeline.close();
-      ctx.out().println("stopped");
+    AtomicBoolean closing = new AtomicBoolean();
+    Runnable drain = () -> {
+      if (closing.compareAndSet(false, true)) {
+        ctx.out().println("stopping: draining in-flight work…");
+        pipeline.close();
+        ctx.out().println("stopped");
+      }
       stopped.countDown();
-    }, "sg-shutdown"));
+    };
+    Runtime.getRuntime().addShutdownHook(new Thread(drain, "sg-shutdown"));
+    // SIGTERM / Ctrl-C / SIGHUP drain first and exit after: as JVM shutdown hooks alone, the drain would run
+    // alongside the embedded Redis's own hook, which stops the server the drain still needs. A second
+    // signal during the drain exits at once (what is unfinished stays pending for the next start).
+    for (String name : List.of("TERM", "INT", "HUP")) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+          if (closing.get()) {
+            ctx.err().println("sg: second signal: exiting without waiting for the drain");
+            new Thread(() -> System.exit(130), "sg-exit").start();
+            return;
+          }
+          new Thread(() -> {
+            drain.run();
+            System.exit(0);
+          }, "sg-stop").start();
+        });
+      } catch (IllegalArgumentException | UnsupportedOperationException e) {
+        // this platform has no such signal (or the JVM runs with -Xrs): the shutdown hook still drains
+      }
+    }
     pipeline.whenFatal().subscribe(v -> {}, e -> {}, () -> {
       ctx.err().printf("sg %s: another process took this node's consumer name (this one stalled longer than the heartbeat TTL); "
           + "exiting: give every process its own SG_NODE_ID%n", role.wire());
