@@ -35,15 +35,14 @@ public final class StreamMetrics {
   public static final String OBSERVER_OVERTAKEN = "sg.stream.observer.overtaken";
   /** Consumers removed from a group after being idle with nothing pending. */
   public static final String CONSUMERS_REMOVED = "sg.consumers.removed";
-  public static final String HANDLER_LATENCY = "sg.handler.duration";
-  public static final String END_TO_END = "sg.end.to.end.latency";
+  public static final String HANDLER_LATENCY = "sg.handler";
+  public static final String END_TO_END = "sg.end.to.end";
   public static final String LENGTH = "sg.stream.length";
   public static final String LAG = "sg.stream.lag";
   public static final String PENDING = "sg.stream.pending";
-  public static final String EVICTION_RISK = "sg.stream.backlog.eviction.risk";
   public static final String HEADROOM = "sg.stream.backlog.headroom";
   public static final String BACKLOG = "sg.stream.backlog";
-  public static final String OLDEST_PENDING_AGE = "sg.stream.oldest.pending.age.seconds";
+  public static final String OLDEST_PENDING_AGE = "sg.stream.oldest.pending";
   public static final String IN_FLIGHT = "sg.consumer.in.flight";
 
   private final MeterRegistry registry;

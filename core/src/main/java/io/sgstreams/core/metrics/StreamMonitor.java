@@ -26,9 +26,9 @@ import reactor.core.publisher.Mono;
  * group has not finished) and {@code sg_stream_backlog_headroom} (entries until publishing is
  * refused), the last two on work streams only (NaN elsewhere). Per group, found as groups appear:
  * {@code sg_stream_lag} (NaN when Redis cannot tell, never 0), {@code sg_stream_pending},
- * {@code sg_stream_oldest_pending_age_seconds} (0 when nothing is pending) and
- * {@code sg_stream_backlog_eviction_risk} (1 when trimming may delete entries the group has not
- * handled: an observer more than a cap behind, or a group at 80% of a capped stream's cap).
+ * {@code sg_stream_oldest_pending_seconds} (0 when nothing is pending). An observer group more
+ * than a cap behind shows as lag near the cap and is counted when overtaken
+ * ({@code sg_stream_observer_overtaken_total}); {@link #atRisk} tells it for the ops API.
  * Each poll also refreshes the bus's trimming plan of the stream.
  */
 public final class StreamMonitor implements AutoCloseable {
@@ -128,8 +128,7 @@ public final class StreamMonitor implements AutoCloseable {
           OptionalLong age = x.get().state().oldestPendingAgeMillis(g);
           return age.isPresent() ? age.getAsLong() / 1000.0 : 0;
         })
-        .tag("stream", stream).tag("group", group).tag("role", role).register(r);
-    Gauge.builder(StreamMetrics.EVICTION_RISK, ref, x -> atRisk(x.get(), group) ? 1 : 0)
+        .baseUnit("seconds")
         .tag("stream", stream).tag("group", group).tag("role", role).register(r);
   }
 

@@ -7,8 +7,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * Counts failed deliveries ({@code sg.messages.failed}: undecodable, over the limit, or a handler
- * error) and times successful handling ({@code sg.handler.duration}) and the whole trip from the
- * envelope's {@code enqueued_at} ({@code sg.end.to.end.latency}).
+ * error) and times successful handling ({@code sg.handler}) and the whole trip from the
+ * envelope's {@code enqueued_at} ({@code sg.end.to.end}).
  */
 final class Metrics implements Middleware {
   private final StreamMetrics metrics;
