@@ -183,7 +183,8 @@ public final class GatewayNode {
     DisposableServer admin = null;
     if (s.adminPort() != GatewayConfig.NO_ADMIN) {
       try {
-        admin = AdminServer.start(s.adminHost(), s.adminPort(), registry, readiness);
+        admin = AdminServer.start(s.adminHost(), s.adminPort(), registry, readiness,
+            new io.sgstreams.core.ops.OpsApi(bus, s.opsKeys(), s.adminHost()).routes());
       } catch (RuntimeException e) {
         server.disposeNow(Duration.ofSeconds(5));
         throw e;

@@ -58,6 +58,7 @@ final class Pipeline implements AutoCloseable {
   private DisposableServer admin;
   private String redisUrl;
   private EmbeddedPostgres embeddedPostgres;
+  private RedisEventBus gatewayBus;
 
   /**
    * @param role one role, or STANDALONE for all three
@@ -134,6 +135,7 @@ final class Pipeline implements AutoCloseable {
     }
     if (role.includes(Role.GATEWAY)) {
       RedisEventBus bus = bus(Role.GATEWAY, cfg);
+      gatewayBus = bus;
       gateway = GatewayNode.start(bus, gs, registry);
       started.add(new Component("gateway", gateway::shutdown));
       out.printf("  gateway  http://%s:%d  (POST /v1/messages, GET /v1/channels/{id}/events, /v1/ws, /health)%s%n",
@@ -145,7 +147,8 @@ final class Pipeline implements AutoCloseable {
           .addAll("gateway.", gateway.readiness())
           .addAll("worker.", worker.readiness())
           .addAll("tools.", tools.readiness());
-      admin = AdminServer.start(config.worker().adminHost(), config.worker().adminPort(), registry, all);
+      admin = AdminServer.start(config.worker().adminHost(), config.worker().adminPort(), registry, all,
+          new io.sgstreams.core.ops.OpsApi(gatewayBus, config.gateway().opsKeys(), config.worker().adminHost()).routes());
       started.add(new Component("admin server", () -> {
         admin.dispose();
         return admin.onDispose().timeout(Duration.ofSeconds(2), Mono.empty());

@@ -59,7 +59,7 @@ public final class Sg {
   }
 
   /** Runs a command; for the long-running roles, blocks until the process is told to stop. */
-  static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
+  public static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
     CommandLine cl = commandLine(new Context(env, out, err));
     if (args.isEmpty()) {
       cl.usage(cl.getErr());
@@ -85,6 +85,7 @@ public final class Sg {
     cl.addSubcommand("keys", KeysCommand.commandLine(ctx));
     cl.addSubcommand("dlq", DlqCommand.commandLine(ctx));
     cl.addSubcommand("history", new HistoryCommand(ctx));
+    cl.addSubcommand("streams", new StreamsCommand(ctx));
     cl.addSubcommand("completion", new Completion(ctx));
     cl.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));

@@ -127,6 +127,14 @@ public final class HeartbeatRegistry {
         });
   }
 
+  /**
+   * Whether some process holds {@code consumer}'s heartbeat right now (the key exists: it was renewed
+   * within the TTL). What the monitoring API shows as a consumer's liveness.
+   */
+  public Mono<Boolean> isAlive(String consumer) {
+    return Mono.fromCompletionStage(() -> redis.async().exists(topology.heartbeatKey(consumer))).map(n -> n > 0);
+  }
+
   /** A held consumer name: renewed until closed. */
   public final class Heartbeat implements AutoCloseable {
     private final String consumer;

@@ -395,6 +395,46 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
         .map(p -> new PendingEntry(p.getId(), p.getConsumer(), p.getMsSinceLastDelivery(), p.getRedeliveryCount()));
   }
 
+  /** One consumer of a group as XINFO CONSUMERS reports it: its pending entries and how long since it last read or claimed. */
+  public record ConsumerInfo(String name, long pending, long idleMillis) {}
+
+  /** The consumers of {@code group} on {@code stream} (XINFO CONSUMERS); empty when the stream or group is missing. */
+  public Mono<List<ConsumerInfo>> consumers(String stream, String group) {
+    return redis.commands().xinfoConsumers(stream, group)
+        .map(o -> pairs(asList(o)))
+        .map(m -> new ConsumerInfo(asString(m.get("name")), asLong(m.get("pending")), asLong(m.get("idle"))))
+        .collectList()
+        .onErrorResume(e -> isNoGroupOrKey(e), e -> Mono.just(List.of()));
+  }
+
+  /** The group's {@code count} oldest pending entries, with their delivery counts (XPENDING stream group - + count). */
+  public Flux<PendingEntry> oldestPending(String stream, String group, long count) {
+    return redis.commands().xpending(stream, group, Range.create("-", "+"), io.lettuce.core.Limit.from(count))
+        .map(p -> new PendingEntry(p.getId(), p.getConsumer(), p.getMsSinceLastDelivery(), p.getRedeliveryCount()))
+        .onErrorResume(e -> isNoGroupOrKey(e), e -> Flux.empty());
+  }
+
+  /**
+   * Stream keys whose names start with {@code prefix} (SCAN MATCH … TYPE stream, at most {@code limit}):
+   * the per-worker reply streams in use. On one Redis; a cluster would need a SCAN per master.
+   */
+  public Flux<String> scanStreams(String prefix, int limit) {
+    io.lettuce.core.ScanArgs args = io.lettuce.core.ScanArgs.Builder.matches(escapeGlob(prefix) + "*").limit(500);
+    return io.lettuce.core.ScanStream.scan(redis.commands(), args)
+        .distinct()
+        .filterWhen(k -> redis.commands().type(k).map("stream"::equals))
+        .take(limit);
+  }
+
+  private static String escapeGlob(String s) {
+    return s.replaceAll("([*?\\[\\]\\\\])", "\\\\$1");
+  }
+
+  private static boolean isNoGroupOrKey(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("NOGROUP") || m.contains("no such key") || m.contains("ERR no such");
+  }
+
   /** Up to {@code count} entries of {@code stream} after {@code afterId} (exclusive), in order: one page of history. */
   public Mono<List<StreamEntry>> range(String stream, String afterId, int count) {
     return redis.commands()

@@ -200,6 +200,9 @@ public final class ConfigSchema {
     public static final Setting<List<String>> ALLOWED_ORIGINS = of("gateway.allowed_origins", "SG_ALLOWED_ORIGINS",
         ValueType.origins(), "",
         "browser origins (`https://app.example`, or `*`) allowed to open WebSockets besides the gateway's own; a request without `Origin` is not a browser's and is allowed");
+    public static final Setting<List<String>> OPS_KEYS = of("gateway.ops_keys", "SG_OPS_KEYS", ValueType.list(), "",
+        "keys for the monitoring API and the ops page on the admin port (`GET /v1/streams`, `/ops`), separate from "
+            + "tenants' API keys; empty = open, allowed only when the admin port listens on a loopback address").masked();
 
     private Gateway() {}
   }
@@ -329,7 +332,8 @@ public final class ConfigSchema {
           Gateway.WEBHOOK_URL,
           Gateway.WEBHOOK_MAX_ATTEMPTS, Gateway.WEBHOOK_BACKOFF, Gateway.WEBHOOK_TIMEOUT, Gateway.SSE_HEARTBEAT,
           Gateway.IDEMPOTENCY_TTL, Gateway.ADMIN_HOST, Gateway.ADMIN_PORT, Gateway.IDLE_TIMEOUT, Gateway.READ_TIMEOUT,
-          Gateway.REQUEST_TIMEOUT, Gateway.MAX_STREAMS_PER_TENANT, Gateway.RESUME_SCAN_PER_MINUTE, Gateway.ALLOWED_ORIGINS)),
+          Gateway.REQUEST_TIMEOUT, Gateway.MAX_STREAMS_PER_TENANT, Gateway.RESUME_SCAN_PER_MINUTE, Gateway.ALLOWED_ORIGINS,
+          Gateway.OPS_KEYS)),
       new Section("worker", Role.WORKER, List.of(Worker.HANDLER, Worker.ADMIN_HOST,
           Worker.ADMIN_PORT, Worker.TOOL_CALL_TIMEOUT, Worker.HANDLER_TIMEOUT, Worker.MAX_PENDING_TOOL_CALLS,
           Worker.OPENAI_BASE_URL, Worker.OPENAI_API_KEY, Worker.OPENAI_MODEL, Worker.OPENAI_MAX_TOOL_ROUNDS,
@@ -408,7 +412,7 @@ public final class ConfigSchema {
             v.get(Gateway.TENANT_RATE_LIMIT_PER_MINUTE), v.get(Gateway.ADMIN_HOST),
             v.get(Gateway.ADMIN_PORT), v.get(Gateway.IDLE_TIMEOUT), v.get(Gateway.READ_TIMEOUT),
             v.get(Gateway.REQUEST_TIMEOUT), v.get(Gateway.MAX_STREAMS_PER_TENANT), v.get(Gateway.RESUME_SCAN_PER_MINUTE),
-            v.get(Gateway.ALLOWED_ORIGINS)),
+            v.get(Gateway.ALLOWED_ORIGINS), v.get(Gateway.OPS_KEYS)),
         new WorkerConfig(
             v.get(Worker.HANDLER), v.get(Worker.ADMIN_HOST), v.get(Worker.ADMIN_PORT), v.get(Worker.TOOL_CALL_TIMEOUT),
             v.get(Worker.HANDLER_TIMEOUT), v.get(Worker.MAX_PENDING_TOOL_CALLS), v.get(Worker.OPENAI_BASE_URL),

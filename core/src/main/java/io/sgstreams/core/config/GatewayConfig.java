@@ -32,6 +32,7 @@ import java.util.Optional;
  * @param maxStreamsPerTenant open SSE streams + WebSockets per tenant on one node
  * @param resumeScanPerMinute outbound entries a caller's resumes may scan per minute; 0 = no budget
  * @param allowedOrigins browser origins allowed to open WebSockets besides the gateway's own ({@code *}: any)
+ * @param opsKeys keys of the monitoring API on the admin port ({@code SG_OPS_KEYS}); empty = open (loopback admin only)
  */
 public record GatewayConfig(
     String host,
@@ -55,7 +56,8 @@ public record GatewayConfig(
     Duration requestTimeout,
     int maxStreamsPerTenant,
     int resumeScanPerMinute,
-    List<String> allowedOrigins) {
+    List<String> allowedOrigins,
+    List<String> opsKeys) {
 
   /** {@code adminPort} value that runs no admin server. */
   public static final int NO_ADMIN = -1;
@@ -89,6 +91,7 @@ public record GatewayConfig(
   public GatewayConfig {
     apiKeys = List.copyOf(apiKeys);
     allowedOrigins = List.copyOf(allowedOrigins);
+    opsKeys = List.copyOf(opsKeys);
     webhookUrl = webhookUrl == null ? Optional.empty() : webhookUrl;
     auth = auth == null ? Auth.AUTO : auth;
   }
@@ -102,7 +105,8 @@ public record GatewayConfig(
   public GatewayConfig withAdminPort(int port) {
     return new GatewayConfig(host, this.port, apiKeys, maxWait, maxBodyBytes, rateLimitPerMinute, webhookUrl,
         webhookMaxAttempts, webhookBackoff, webhookTimeout, sseHeartbeat, idempotencyTtl, auth, tenantRateLimitPerMinute,
-        adminHost, port, idleTimeout, readTimeout, requestTimeout, maxStreamsPerTenant, resumeScanPerMinute, allowedOrigins);
+        adminHost, port, idleTimeout, readTimeout, requestTimeout, maxStreamsPerTenant, resumeScanPerMinute, allowedOrigins,
+        opsKeys);
   }
 
   /**

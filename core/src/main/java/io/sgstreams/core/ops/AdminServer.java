@@ -16,10 +16,19 @@ public final class AdminServer {
 
   /** Binds now; {@code port} 0 picks a free port ({@link DisposableServer#port()}). */
   public static DisposableServer start(String host, int port, PrometheusMeterRegistry registry, Readiness readiness) {
+    return start(host, port, registry, readiness, r -> { });
+  }
+
+  /** The same, with {@code more} routes (the gateway's monitoring API, {@link OpsApi}). */
+  public static DisposableServer start(String host, int port, PrometheusMeterRegistry registry, Readiness readiness,
+      java.util.function.Consumer<reactor.netty.http.server.HttpServerRoutes> more) {
     return HttpServer.create()
         .host(host)
         .port(port)
-        .route(OpsRoutes.routes(registry, readiness))
+        .route(r -> {
+          OpsRoutes.routes(registry, readiness).accept(r);
+          more.accept(r);
+        })
         .bindNow();
   }
 }

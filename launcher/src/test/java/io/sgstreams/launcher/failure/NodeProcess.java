@@ -72,6 +72,10 @@ final class NodeProcess implements AutoCloseable {
     return name;
   }
 
+  int adminPort() {
+    return adminPort;
+  }
+
   Process process() {
     return process;
   }

@@ -85,6 +85,11 @@ final class ProcessRig implements AutoCloseable {
     return config;
   }
 
+  /** The children's environment (Redis and the namespaced stream names), e.g. for an in-process {@code sg} command. */
+  Map<String, String> env() {
+    return Map.copyOf(env);
+  }
+
   String inboundStream() {
     return config.topology().inboundStream();
   }
