@@ -48,7 +48,8 @@ class HistoryTest {
   }
 
   private long journaled(GatewayNode gw, String stream) {
-    return gw.journal().store().count(stream).block();
+    // 0 until the journal has migrated its schema (it starts in the background)
+    return gw.journal().store().count(stream).onErrorReturn(0L).block();
   }
 
   @Test

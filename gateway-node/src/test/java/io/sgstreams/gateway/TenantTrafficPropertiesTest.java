@@ -178,7 +178,9 @@ class TenantTrafficPropertiesTest {
     statuses.computeIfAbsent(status, s -> new AtomicInteger()).incrementAndGet();
     if (status >= 500) {
       String code = body == null ? null : body.path("error").path("code").asText(null);
-      assertTrue(status == 503 && DOCUMENTED_503.contains(code), "an undocumented " + status + " for " + what + ": " + body);
+      // 504 reply_timeout: ?wait ran out (e.g. ?wait=0.01 on a busy machine), the message stays accepted
+      assertTrue(status == 503 && DOCUMENTED_503.contains(code) || status == 504 && "reply_timeout".equals(code),
+          "an undocumented " + status + " for " + what + ": " + body);
     }
   }
 
