@@ -32,7 +32,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * unset); {@code gateway}, {@code worker} and {@code tools} run one role against {@code REDIS_URL};
  * {@code send} talks to a running gateway; {@code config} prints a role's effective configuration;
  * {@code keys} makes, lists and revokes the API keys stored in Redis; {@code dlq} lists, shows, replays and
- * purges dead letters; {@code history} prints a conversation from the journal.
+ * purges dead letters; {@code history} prints a conversation from the journal; {@code deploy keda} prints the KEDA
+ * ScaledObject that scales the workers for the loaded configuration.
  *
  * <p>This is the one place the process environment is read: {@link #main} hands it to the
  * commands, which hand it to {@link ConfigLoader}. Exit status: 0 done, 1 a role could not start
@@ -86,6 +87,7 @@ public final class Sg {
     cl.addSubcommand("dlq", DlqCommand.commandLine(ctx));
     cl.addSubcommand("history", new HistoryCommand(ctx));
     cl.addSubcommand("streams", new StreamsCommand(ctx));
+    cl.addSubcommand("deploy", DeployCommand.commandLine(ctx));
     cl.addSubcommand("completion", new Completion(ctx));
     cl.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));

@@ -61,7 +61,7 @@ class LauncherTest {
   void helpAndUsageErrors() {
     Run help = sg(env(), "--help");
     assertEquals(0, help.status());
-    for (String cmd : List.of("standalone", "gateway", "worker", "tools", "send", "bench", "config", "keys", "dlq", "history", "streams", "completion")) {
+    for (String cmd : List.of("standalone", "gateway", "worker", "tools", "send", "bench", "config", "keys", "dlq", "history", "streams", "deploy", "completion")) {
       assertTrue(help.out().contains(cmd), help.out());
       Run r = sg(env(), cmd, "--help");
       assertEquals(0, r.status(), cmd);
