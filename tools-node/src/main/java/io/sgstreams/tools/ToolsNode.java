@@ -7,6 +7,7 @@ import io.sgstreams.core.config.ToolsConfig;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.consume.Router;
+import io.sgstreams.core.consume.middleware.Middlewares;
 import io.sgstreams.core.metrics.StreamMonitor;
 import io.sgstreams.core.ops.AdminServer;
 import io.sgstreams.core.ops.Readiness;
@@ -80,7 +81,8 @@ public final class ToolsNode {
         new ToolMetrics(registry),
         Clock.systemUTC());
     ReceiverOptions options = ReceiverOptions.of(t.toolsStream(), t.toolsGroup(), consumer, bus.config().consumer());
-    Router router = Router.create(bus, options, dispatcher).start();
+    // traceSpan: the reply carries this node's span of the caller's trace (ToolReply copies the request's headers)
+    Router router = Router.create(bus, options, dispatcher, Middlewares.traceSpan()).start();
     StreamMonitor monitor = new StreamMonitor(bus, t.streams()).start(StreamMonitor.DEFAULT_INTERVAL);
     heartbeat.whenLost().subscribe(v -> {
       log.error("tools node {}: another process took this consumer name; stopping at once (its entries stay pending)", consumer);

@@ -112,7 +112,8 @@ public final class WorkerNode {
       ReceiverOptions opts = ReceiverOptions.of(topology.inboundStream(), topology.workerGroup(), consumer,
           bus.config().consumer());
       router = Router.create(StreamReceiver.create(bus, opts), bus, bus.metrics(), handler,
-          java.util.List.of(Middlewares.timeout(settings.handlerTimeout())), WorkerNode::deadLetterReply).start();
+          java.util.List.of(Middlewares.traceSpan(), Middlewares.timeout(settings.handlerTimeout())),
+          WorkerNode::deadLetterReply).start();
       java.util.List<String> watched = new java.util.ArrayList<>(topology.streams());
       watched.add(tools.replyStream());
       monitor = new StreamMonitor(bus, watched).start(StreamMonitor.DEFAULT_INTERVAL);

@@ -68,6 +68,8 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     this.ownsRedis = ownsRedis;
     this.role = role;
     this.config = config;
+    // the "node" field of every message's log lines (one node id per process, whatever its roles)
+    io.sgstreams.core.trace.LogContext.node(config.nodeId());
     this.topology = config.topology();
     this.codec = EnvelopeCodec.create(config.maxEnvelopeBytes());
     this.metrics = metrics;

@@ -5,6 +5,7 @@ import io.sgstreams.core.consume.internal.KeyedSerializer;
 import io.sgstreams.core.consume.middleware.Middlewares;
 import io.sgstreams.core.envelope.Envelope;
 import io.sgstreams.core.metrics.StreamMetrics;
+import io.sgstreams.core.trace.LogContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
@@ -158,7 +159,11 @@ public final class Router {
             }
             finishedOne();
           })
-          .subscribe(v -> {}, e -> log.error("consumer {}: unexpected error processing {}", options.consumer(), d, e));
+          .subscribe(v -> {}, e -> {
+            try (var ctx = logContext(d)) {
+              log.error("consumer {}: unexpected error processing {}", options.consumer(), d, e);
+            }
+          });
       inner.add(self[0]);
       if (self[0].isDisposed()) {
         inner.remove(self[0]); // it finished on another thread before it was added
@@ -278,8 +283,10 @@ public final class Router {
         .flatMap(ok -> {
           if (!ok) {
             if (d.lost()) {
-              log.warn("{} on {} was taken over by another consumer while it was handled here; this result is dropped",
-                  d.id(), d.stream());
+              try (var ctx = logContext(d)) {
+                log.warn("{} on {} was taken over by another consumer while it was handled here; this result is dropped",
+                    d.id(), d.stream());
+              }
               d.release();
             }
             return Mono.empty();
@@ -288,13 +295,26 @@ public final class Router {
         });
   }
 
+  /**
+   * The MDC fields of a log line about {@code d} (trace, correlation, tenant, node), set around
+   * the statement only: the handling hops threads.
+   */
+  static LogContext logContext(Delivery d) {
+    if (d.decodeError().isPresent()) {
+      return LogContext.of(d.traceId().isEmpty() ? null : d.traceId(), null, null);
+    }
+    return LogContext.of(d.envelope());
+  }
+
   /** A failure no middleware settled: the entry stays pending and is claimed again once idle. */
   private Mono<Void> onFailure(Delivery d, Throwable e) {
     if (d.settled()) {
       return Mono.empty();
     }
-    log.warn("handler failed for {} on {} (delivery {} of {}); it stays pending and is retried after {}: {}",
-        d.id(), d.stream(), d.deliveryCount(), options.maxDeliveries(), options.claimMinIdle(), e.toString());
+    try (var ctx = logContext(d)) {
+      log.warn("handler failed for {} on {} (delivery {} of {}); it stays pending and is retried after {}: {}",
+          d.id(), d.stream(), d.deliveryCount(), options.maxDeliveries(), options.claimMinIdle(), e.toString());
+    }
     d.release();
     return Mono.empty();
   }
@@ -302,7 +322,9 @@ public final class Router {
   /** An ack or dead-letter that fails leaves the entry pending; the consumer goes on. */
   private Mono<Void> settle(Mono<Void> op, Delivery d) {
     return op.onErrorResume(e -> {
-      log.warn("could not settle {} on {}; it stays pending and will be redelivered: {}", d.id(), d.stream(), e.toString());
+      try (var ctx = logContext(d)) {
+        log.warn("could not settle {} on {}; it stays pending and will be redelivered: {}", d.id(), d.stream(), e.toString());
+      }
       return Mono.empty();
     });
   }

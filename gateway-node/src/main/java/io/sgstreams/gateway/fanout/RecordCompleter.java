@@ -3,6 +3,7 @@ package io.sgstreams.gateway.fanout;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.trace.LogContext;
 import io.sgstreams.gateway.http.Json;
 import io.sgstreams.gateway.limit.IdempotencyStore;
 import java.util.concurrent.Semaphore;
@@ -53,7 +54,11 @@ public final class RecordCompleter implements Consumer<ReplyEvent> {
           if (done) {
             completed.increment();
           }
-        }, err -> log.warn("could not store the reply {} to {} in its idempotency record (correlation {}): {}",
-            e.streamId(), o.inReplyTo(), o.correlationId(), err.toString()));
+        }, err -> {
+          try (var ctx = LogContext.of(o)) {
+            log.warn("could not store the reply {} to {} in its idempotency record (correlation {}): {}",
+                e.streamId(), o.inReplyTo(), o.correlationId(), err.toString());
+          }
+        });
   }
 }

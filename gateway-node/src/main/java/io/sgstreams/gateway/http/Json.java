@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sgstreams.core.envelope.Attachment;
 import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.trace.TraceParent;
 import java.util.Base64;
 
 /** The reply's JSON shape, shared by POST, SSE, WebSocket and webhook, on core's one JSON mapper. */
@@ -25,7 +26,8 @@ public final class Json {
 
   /**
    * {@code {id, in_reply_to, correlation_id, type, content, channel_id, platform, message_key,
-   * stream_id, seq?, attempt?, error?, attachments?}}: {@code seq} and {@code attempt} on the
+   * stream_id, traceparent?, seq?, attempt?, error?, attachments?}}: {@code traceparent} when the
+   * reply carries one (the worker's span of the message's trace); {@code seq} and {@code attempt} on the
    * progress types ({@code delta}, {@code tool_call}), {@code error: {code, message}} on
    * {@code error} replies; attachments' data as base64.
    */
@@ -40,6 +42,10 @@ public final class Json {
         .put("platform", o.platform())
         .put("message_key", o.messageKey())
         .put("stream_id", streamId);
+    String traceparent = o.headers().get(TraceParent.HEADER);
+    if (traceparent != null) {
+      n.put("traceparent", traceparent);
+    }
     if (o.seq() != null) {
       n.put("seq", o.seq());
     }

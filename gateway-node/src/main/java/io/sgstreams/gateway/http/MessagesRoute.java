@@ -6,6 +6,8 @@ import io.sgstreams.core.bus.BacklogFullException;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.envelope.EnvelopeTooLargeException;
 import io.sgstreams.core.envelope.InboundEnvelope;
+import io.sgstreams.core.trace.LogContext;
+import io.sgstreams.core.trace.TraceParent;
 import io.sgstreams.gateway.auth.Caller;
 import io.sgstreams.gateway.fanout.ReplyHub;
 import io.sgstreams.gateway.limit.IdempotencyStore;
@@ -33,6 +35,11 @@ import reactor.netty.http.server.HttpServerResponse;
  * holds (its waiting slot) is released however the request ends, hang-ups included.
  * {@code Idempotency-Key} binds the key to the message ({@link IdempotencyStore}): a retry never
  * publishes again; it gets the message's reply, or waits for it like the first request, or its 202.
+ *
+ * <p>Tracing: the request's {@code traceparent} header (W3C; when absent or invalid a new trace is
+ * started) is the parent of the gateway's own span for the request. That span goes into the
+ * inbound envelope's {@code headers} (so the worker and tools continue the trace) and back to the
+ * client as the response's {@code traceparent}, whatever the status.
  */
 public final class MessagesRoute {
   static final String ROUTE = "/v1/messages";
@@ -60,13 +67,19 @@ public final class MessagesRoute {
   }
 
   public Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
+    TraceParent span = span(req.requestHeaders().get(TraceParent.HEADER));
+    res.header(TraceParent.HEADER, span.header());
     Mono<HttpResult> result = guard.admit(req).flatMap(caller -> {
       requireJson(req);
       Duration wait = parseWait(RequestGuard.query(req, "wait"));
       String idemHeader = req.requestHeaders().get("Idempotency-Key");
       String key = idemHeader == null ? null : idempotency.key(caller, idemHeader.trim());
-      return readBody(req).flatMap(body -> accept(caller, body, wait, key));
-    }).onErrorResume(e -> Mono.just(Responses.error(e, ROUTE)));
+      return readBody(req).flatMap(body -> accept(caller, body, wait, key, span));
+    }).onErrorResume(e -> {
+      try (var ctx = LogContext.of(span.traceId(), null, null)) {
+        return Mono.just(Responses.error(e, ROUTE));
+      }
+    });
     return result.flatMapMany(r -> responses.send(res, ROUTE, r)).then();
   }
 
@@ -83,6 +96,12 @@ public final class MessagesRoute {
     }
   }
 
+  /** The gateway's span for a request: a child of the client's valid {@code traceparent}, else a new trace. */
+  static TraceParent span(String traceparent) {
+    TraceParent in = TraceParent.parse(traceparent);
+    return in == null ? TraceParent.generate() : in.child();
+  }
+
   /** How publishing went: our message is in the stream, or the key is bound to another message already. */
   private sealed interface Outcome {}
 
@@ -91,10 +110,10 @@ public final class MessagesRoute {
   private record AlreadyBound(Bound record) implements Outcome {}
 
   /** Validates, publishes as the caller's tenant, and (with a wait) holds for the reply. */
-  Mono<HttpResult> accept(Caller caller, byte[] body, Duration wait, String key) {
+  Mono<HttpResult> accept(Caller caller, byte[] body, Duration wait, String key, TraceParent span) {
     return Mono.defer(() -> {
       MessageRequest m = MessageRequest.parse(body, platforms, maxBodyBytes);
-      InboundEnvelope parsed = toEnvelope(m).withTenant(caller.tenant());
+      InboundEnvelope parsed = toEnvelope(m).withTenant(caller.tenant()).withHeader(TraceParent.HEADER, span.header());
       InboundEnvelope in = key == null ? parsed : parsed.withHeader(IdempotencyStore.RECORD_HEADER, key);
       // registered before anything is published, so the reply cannot be missed; released in doFinally
       ReplyHub.Waiter waiter = wait.isZero() ? null : hub.await(caller.tenant(), in.id());
@@ -117,7 +136,11 @@ public final class MessagesRoute {
                 .map(r -> answered(key, in.id(), Json.reply(r.reply(), r.streamId())))
                 .orElseGet(() -> Mono.just(HttpResult.of(504, timedOut(in.id(), in.correlationId(), sid, wait)))));
           })
-          .onErrorResume(e -> Mono.just(Responses.error(e, ROUTE, in.correlationId())))
+          .onErrorResume(e -> {
+            try (var ctx = LogContext.of(in)) {
+              return Mono.just(Responses.error(e, ROUTE, in.correlationId()));
+            }
+          })
           .doFinally(s -> {
             if (waiter != null) {
               waiter.cancel();
@@ -161,8 +184,10 @@ public final class MessagesRoute {
           })
           .flatMap(sid -> idempotency.bind(key, in, sid)
               .onErrorResume(e -> {
-                log.warn("published {} (correlation {}) but could not bind its Idempotency-Key record: {}",
-                    in.id(), in.correlationId(), e.toString());
+                try (var ctx = LogContext.of(in)) {
+                  log.warn("published {} (correlation {}) but could not bind its Idempotency-Key record: {}",
+                      in.id(), in.correlationId(), e.toString());
+                }
                 return Mono.just(false);
               })
               .thenReturn(new Published(sid)));

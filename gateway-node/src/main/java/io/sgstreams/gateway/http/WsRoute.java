@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import io.sgstreams.core.envelope.OutboundEnvelope;
+import io.sgstreams.core.trace.TraceParent;
 import io.sgstreams.gateway.fanout.ChannelFeed;
 import io.sgstreams.gateway.fanout.ChannelHistory;
 import io.sgstreams.gateway.fanout.SlowConsumerException;
@@ -210,7 +211,9 @@ public final class WsRoute {
 
     private Mono<Void> message(JsonNode node) {
       MessageRequest m = MessageRequest.from(node, platforms, maxFrameBytes);
-      InboundEnvelope env = MessagesRoute.toEnvelope(m).withTenant(caller.tenant());
+      // a frame has no headers of its own: each message starts its own trace
+      InboundEnvelope env = MessagesRoute.toEnvelope(m).withTenant(caller.tenant())
+          .withHeader(TraceParent.HEADER, TraceParent.generate().header());
       return bus.publishInbound(env)
           .doOnNext(sid -> emit(MessagesRoute.accepted(env, sid).put("type", "ack")))
           .then();

@@ -14,6 +14,7 @@ import io.sgstreams.tools.BadArgumentsException;
 import io.sgstreams.tools.Tool;
 import io.sgstreams.tools.ToolContext;
 import io.sgstreams.tools.ToolRegistry;
+import io.sgstreams.core.trace.LogContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -126,7 +127,9 @@ public final class ToolDispatcher implements Handler {
             if (e instanceof BadArgumentsException) {
               return done(req, tag, start, Outcome.BAD_ARGUMENTS, e.getMessage() == null ? "bad arguments" : e.getMessage());
             }
-            log.debug("tool {} failed for request {}", tool.name(), req.id(), e);
+            try (var logCtx = LogContext.of(req)) {
+              log.debug("tool {} failed for request {}", tool.name(), req.id(), e);
+            }
             return done(req, tag, start, Outcome.TOOL_ERROR, e.getMessage() != null ? e.getMessage() : e.toString());
           });
     });

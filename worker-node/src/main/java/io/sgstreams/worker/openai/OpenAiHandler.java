@@ -17,6 +17,7 @@ import io.sgstreams.worker.handlers.Inbound;
 import io.sgstreams.worker.internal.Json;
 import io.sgstreams.worker.tools.ToolCallException;
 import io.sgstreams.worker.tools.ToolsClient;
+import io.sgstreams.core.trace.LogContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,8 +99,10 @@ public final class OpenAiHandler implements Handler {
               OutboundEnvelope.replyTo(in, OutboundEnvelope.TYPE_MESSAGE, answer.text())))))
           .onErrorResume(e -> !(e instanceof StreamException), e -> {
             String code = code(e);
-            log.warn("openai handler: error reply {} to {} (correlation_id {}, channel {}): {}", code, in.id(),
-                in.correlationId(), in.channelId(), e.toString());
+            try (var ctx = LogContext.of(in)) {
+              log.warn("openai handler: error reply {} to {} (correlation_id {}, channel {}): {}", code, in.id(),
+                  in.correlationId(), in.channelId(), e.toString());
+            }
             return Mono.just(HandlerResult.of(Reply.outbound(OutboundEnvelope.error(in, code, userMessage(code)))));
           });
     });

@@ -60,6 +60,14 @@ public final class Middlewares {
     return new DeadLetterOnFailure(maxDeliveries, permanent, replies);
   }
 
+  /**
+   * This hop's trace span: the handler sees the envelope with a child {@code traceparent} (same
+   * trace, new span id), which the replies and tool requests it builds copy (see {@link TraceSpan}).
+   */
+  public static Middleware traceSpan() {
+    return new TraceSpan();
+  }
+
   /** Fails an attempt that takes longer than {@code perAttempt} (a fresh timer per subscription). */
   public static Middleware timeout(Duration perAttempt) {
     return next -> d -> Mono.defer(() -> next.handle(d)).timeout(perAttempt);
