@@ -61,6 +61,12 @@ public final class Sg {
 
   /** Runs a command; for the long-running roles, blocks until the process is told to stop. */
   public static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
+    String logFormat = env.get("SG_LOG_FORMAT");
+    if (logFormat != null && !logFormat.isEmpty() && !logFormat.equals("text") && !logFormat.equals("json")) {
+      // logback.xml picks the appender by this name: another value would silently log nothing
+      err.printf("sg: configuration error: SG_LOG_FORMAT=%s: must be text or json%n", logFormat);
+      return 2;
+    }
     CommandLine cl = commandLine(new Context(env, out, err));
     if (args.isEmpty()) {
       cl.usage(cl.getErr());

@@ -247,6 +247,13 @@ class LauncherTest {
   }
 
   @Test
+  void anUnknownLogFormatIsAConfigurationError() {
+    Run r = sg(env("SG_LOG_FORMAT", "xml"), "config");
+    assertEquals(2, r.status());
+    assertTrue(r.err().contains("SG_LOG_FORMAT=xml: must be text or json"), r.err());
+  }
+
+  @Test
   void noJournalRunsStandaloneWithoutPostgres() {
     Run help = sg(env(), "standalone", "--help");
     assertTrue(help.out().contains("--no-journal"), help.out());
