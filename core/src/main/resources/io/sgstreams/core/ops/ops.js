@@ -103,7 +103,6 @@
     });
     trim();
 
-    const width = Math.max(400, Math.min(620, $('#stream-charts').clientWidth - 20));
     if (!ratesChart) {
       ratesChart = chart($('#rates-chart'), 'messages per second',
         [['published', '#1f77b4'], ['acknowledged', '#2ca02c'], ['dead-lettered', '#d62728'], ['refused', '#ff7f0e']],
@@ -116,7 +115,8 @@
         const box = el('div');
         box.dataset.stream = name;
         $('#stream-charts').appendChild(box);
-        c = chart(box, name, [['length', '#1f77b4'], ['lag', '#9467bd'], ['pending', '#ff7f0e']], width);
+        // the grid cell's own width, so charts never overlap their neighbours
+        c = chart(box, name, [['length', '#1f77b4'], ['lag', '#9467bd'], ['pending', '#ff7f0e']], Math.max(300, box.clientWidth - 10));
         charts.set(name, c);
       }
       c.setData([history.x.slice(), h.length.slice(), h.lag.slice(), h.pending.slice()]);
