@@ -153,7 +153,7 @@ final class Pipeline implements AutoCloseable {
         admin.dispose();
         return admin.onDispose().timeout(Duration.ofSeconds(2), Mono.empty());
       }));
-      out.printf("  admin    http://%s:%d (/health, /ready with every role's checks, /metrics)%n",
+      out.printf("  admin    http://%s:%d (/health, /ready with every role's checks, /metrics, /v1/streams, /ops)%n",
           config.worker().adminHost(), admin.port());
     }
     out.flush();
@@ -162,6 +162,9 @@ final class Pipeline implements AutoCloseable {
   private RedisEventBus bus(Role role, SgConfig cfg) {
     RedisEventBus b = RedisEventBus.create(redis, role, cfg.nodeId(), cfg, registry);
     buses.add(b);
+    // every role of every process reports its counter totals: the ops page of any gateway sums the cluster
+    reactor.core.Disposable counters = io.sgstreams.core.ops.NodeCounters.start(b);
+    started.add(new Component("counter reports of " + b.consumerName(), () -> Mono.fromRunnable(counters::dispose)));
     return b;
   }
 

@@ -127,6 +127,23 @@ public record Topology(
     return StreamKeys.child(StreamKeys.child(dlqStream, "replayed"), dlqEntryId);
   }
 
+  /**
+   * {@code {inbound}:node-counters}: a sorted set of the nodes that published their message counters
+   * ({@link #nodeCountersKey}), scored by when they last did, so the ops page finds every live node
+   * without scanning keys.
+   */
+  public String nodeCountersIndex() {
+    return StreamKeys.child(inboundStream, "node-counters");
+  }
+
+  /**
+   * {@code {inbound}:node-counters:{node}}: a hash of one node's message counter totals (published, acked,
+   * dead-lettered, refused) with a short expiry, so the ops page sums the cluster's rates.
+   */
+  public String nodeCountersKey(String node) {
+    return StreamKeys.child(nodeCountersIndex(), node);
+  }
+
   /** {@code sg:heartbeat:{consumer}}: the key a live process holds for one of its consumer names. */
   public String heartbeatKey(String consumer) {
     return StreamKeys.child(heartbeatPrefix, consumer);

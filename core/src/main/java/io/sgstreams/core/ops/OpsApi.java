@@ -22,10 +22,12 @@ import reactor.netty.http.server.HttpServerRoutes;
  * ops keys ({@code SG_OPS_KEYS}, separate from tenants' API keys), presented as {@code Authorization:
  * Bearer KEY} or {@code X-Ops-Key: KEY}: 401 {@code ops_key_required} / {@code invalid_ops_key}
  * otherwise. Without ops keys the API is open only on a loopback admin address (else 403 {@code
- * ops_keys_not_configured}), like the gateway's auth.
+ * ops_keys_not_configured}), like the gateway's auth. The same routes carry the live ops page
+ * ({@link OpsPage}, {@code GET /ops}).
  */
 public final class OpsApi {
   private final StreamsReport report;
+  private final RedisEventBus bus;
   private final List<byte[]> keyDigests;
   private final boolean open;
 
@@ -34,6 +36,7 @@ public final class OpsApi {
    */
   public OpsApi(RedisEventBus bus, List<String> opsKeys, String adminHost) {
     this.report = new StreamsReport(bus);
+    this.bus = bus;
     this.keyDigests = opsKeys.stream().filter(k -> !k.isBlank()).map(OpsApi::sha256).toList();
     this.open = keyDigests.isEmpty() && isLoopback(adminHost);
   }
@@ -58,12 +61,25 @@ public final class OpsApi {
     if (key == null || key.isEmpty()) {
       return ApiCheck.MISSING;
     }
+    return isKey(key) ? ApiCheck.OK : ApiCheck.INVALID;
+  }
+
+  /** Whether the API is open without a key (no keys configured, loopback admin address). */
+  public boolean open() {
+    return open;
+  }
+
+  /** Whether {@code key} is one of the ops keys ({@link OpsPage}'s login form checks it too). */
+  public boolean isKey(String key) {
+    if (key == null || key.isEmpty()) {
+      return false;
+    }
     byte[] d = sha256(key);
     boolean ok = false;
     for (byte[] k : keyDigests) {
       ok |= MessageDigest.isEqual(k, d); // every key compared, in constant time
     }
-    return ok ? ApiCheck.OK : ApiCheck.INVALID;
+    return ok;
   }
 
   /** The outcome of {@link #check}. */
@@ -87,10 +103,11 @@ public final class OpsApi {
 
   /** The routes, for {@link AdminServer#start(String, int, io.micrometer.prometheusmetrics.PrometheusMeterRegistry, Readiness, Consumer)}. */
   public Consumer<HttpServerRoutes> routes() {
-    return r -> r
+    OpsPage page = new OpsPage(this, bus);
+    return r -> page.routes().accept(r
         .get("/v1/streams", (req, res) -> guarded(req, res, () -> report.all().map(n -> (ObjectNode) n)))
         .get("/v1/streams/{name}", (req, res) -> guarded(req, res, () -> report.named(req.param("name"))
-            .switchIfEmpty(Mono.error(new UnknownStream(req.param("name"))))));
+            .switchIfEmpty(Mono.error(new UnknownStream(req.param("name")))))));
   }
 
   private Mono<Void> guarded(HttpServerRequest req, HttpServerResponse res, java.util.function.Supplier<Mono<ObjectNode>> body) {
@@ -108,7 +125,7 @@ public final class OpsApi {
             e -> send(res, 503, error("redis_unavailable", "cannot read the streams from Redis: " + e.getMessage())));
   }
 
-  private static Mono<Void> send(HttpServerResponse res, int status, ObjectNode body) {
+  static Mono<Void> send(HttpServerResponse res, int status, ObjectNode body) {
     return res.status(HttpResponseStatus.valueOf(status))
         .header("Content-Type", "application/json")
         .header("Cache-Control", "no-store")
@@ -116,7 +133,7 @@ public final class OpsApi {
         .then();
   }
 
-  private static ObjectNode error(String code, String message) {
+  static ObjectNode error(String code, String message) {
     ObjectNode n = Json.object();
     n.putObject("error").put("code", code).put("message", message);
     return n;
