@@ -228,10 +228,22 @@ final class ProcessRig implements AutoCloseable {
     System.err.println("===== child process logs (" + logDir.toAbsolutePath() + ") =====" + logs());
   }
 
+  /** Ports handed out by {@link #freePort()} in this JVM: the OS may offer a just-closed port again. */
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A port free now and never handed out before by this JVM: two children started in a row got the
+   * same port from two {@code ServerSocket(0)} probes once, and the second could not bind.
+   */
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      try (ServerSocket s = new ServerSocket(0)) {
+        if (HANDED_OUT.add(s.getLocalPort())) {
+          return s.getLocalPort();
+        }
+      }
     }
+    throw new IOException("no fresh free port after 100 attempts");
   }
 
   @Override
