@@ -60,7 +60,7 @@ public final class StreamKeys {
    * {@code '%'}, {@code '{'}, {@code '}'}, {@code ':'}, whitespace and control characters become
    * {@code %XX} (the UTF-8 bytes, upper-case hex), everything else is kept. The result is a valid
    * {@link #requireSegment segment}, can never open or close a hash tag (so it cannot move the key
-   * to another slot, whatever the user sends), and distinct inputs give distinct results (escaping
+   * to another slot, whatever the user sends), and distinct well-formed inputs (no lone surrogate) give distinct results (escaping
    * {@code '%'} itself keeps it injective). Keys built from untrusted text go through this.
    */
   public static String safeSegment(String userPart) {
