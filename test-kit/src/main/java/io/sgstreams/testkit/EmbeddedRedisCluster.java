@@ -321,7 +321,20 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
       node.launch(executable, requireFullCoverage);
     }
     for (NodeProcess node : nodes) {
-      node.connect(client, deadline);
+      for (int attempt = 1; ; attempt++) {
+        try {
+          node.connect(client, deadline);
+          break;
+        } catch (PortTakenException e) {
+          // another process bound the port (or its bus port) after freePortPair found it free: try another
+          if (attempt >= 3) {
+            throw new IllegalStateException(e.getMessage(), e);
+          }
+          int port = freePortPair(taken);
+          taken.add(port);
+          node.relaunch(port, baseDir.resolve("node-" + port), executable, requireFullCoverage);
+        }
+      }
     }
 
     List<NodeProcess> masters = nodes.subList(0, masterCount);
@@ -466,8 +479,8 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
   /** A redis-server process of this cluster and the connection that administers it. */
   private static final class NodeProcess {
     private final int index;
-    private final int port;
-    private final Path dir;
+    private int port;
+    private Path dir;
     private Process process;
     private StatefulRedisConnection<String, String> connection;
     private String id;
@@ -510,13 +523,26 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
       }
     }
 
+    /** Starts the node again on another port, in another directory, after it could not bind its first one. */
+    void relaunch(int newPort, Path newDir, File executable, boolean requireFullCoverage) {
+      process.destroyForcibly();
+      port = newPort;
+      dir = newDir;
+      launch(executable, requireFullCoverage);
+    }
+
     /** Connects once the process accepts connections; reads the node id and the pid from the server itself. */
     void connect(RedisClient client, long deadline) {
       RedisURI uri = RedisURI.builder().withHost(HOST).withPort(port).withTimeout(Duration.ofSeconds(5)).build();
       while (connection == null) {
         if (!process.isAlive()) {
+          String log = logTail();
+          if (log.contains("Address already in use")) {
+            throw new PortTakenException("redis-server could not bind port " + port + " or " + (port + BUS_OFFSET)
+                + ": " + log);
+          }
           throw new IllegalStateException("redis-server on port " + port + " exited with " + process.exitValue()
-              + ": " + logTail());
+              + ": " + log);
         }
         try {
           connection = client.connect(uri);
@@ -578,6 +604,13 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
     @Override
     public String toString() {
       return "node " + index + " on " + port;
+    }
+  }
+
+  /** A node exited at start because its port or its bus port was taken meanwhile. */
+  private static final class PortTakenException extends RuntimeException {
+    PortTakenException(String message) {
+      super(message);
     }
   }
 

@@ -3,8 +3,10 @@ package io.sgstreams.testkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -91,6 +93,7 @@ class EmbeddedRedisClusterTest {
             doomedSlots.add(s);
           }
         }
+        List<EmbeddedRedisCluster.Node> replicasBefore = cluster.replicas();
         int index = cluster.masters().indexOf(doomed);
         long t0 = System.nanoTime();
         EmbeddedRedisCluster.Node killed = cluster.killMaster(index);
@@ -104,6 +107,7 @@ class EmbeddedRedisClusterTest {
 
         EmbeddedRedisCluster.Node promoted = cluster.slotOwner(slot);
         assertNotEquals(killed.port(), promoted.port());
+        assertTrue(replicasBefore.contains(promoted), "promoted node was a replica: " + promoted);
         assertEquals(3, cluster.masters().size(), "a replica took the killed master's place");
         assertEquals(2, cluster.replicas().size(), "replicas left");
         assertTrue(cluster.masters().contains(promoted), "promoted node is a master: " + promoted);
@@ -131,6 +135,56 @@ class EmbeddedRedisClusterTest {
     }
     for (int port : ports) {
       assertFalse(isOpen(port), "close() stopped the node on " + port);
+    }
+  }
+
+  /**
+   * Masters only, {@code cluster-require-full-coverage no}: a killed master's slots have no one to
+   * serve them, so {@link EmbeddedRedisCluster#awaitHealthy(Duration)} must say so, while the other
+   * masters, not requiring full coverage, still report {@code cluster_state:ok} and serve their keys.
+   */
+  @Test
+  void withoutReplicasAKilledMastersSlotsStayUnservedAndAwaitHealthySaysSo() {
+    try (EmbeddedRedisCluster cluster = EmbeddedRedisCluster.builder()
+        .masters(3).replicasPerMaster(0).requireFullCoverage(false).start()) {
+      System.out.println("start (3 masters, no replicas): " + cluster.startDuration().toMillis() + " ms");
+      assertEquals(3, cluster.masters().size());
+      assertEquals(List.of(), cluster.replicas());
+      EmbeddedRedisCluster.Node last = cluster.slotOwner(EmbeddedRedisCluster.SLOTS - 1);
+      EmbeddedRedisCluster.Node killed = cluster.killMaster(2);
+      assertEquals(last, killed, "master 2 of 3 served the last third of the slots");
+
+      IllegalStateException unhealthy =
+          assertThrows(IllegalStateException.class, () -> cluster.awaitHealthy(Duration.ofSeconds(4)));
+      assertTrue(unhealthy.getMessage().contains("not a live master")
+          || unhealthy.getMessage().contains("cluster_state"), unhealthy.getMessage());
+      assertThrows(IllegalStateException.class, () -> cluster.slotOwner(EmbeddedRedisCluster.SLOTS - 1));
+
+      // the survivors have marked the dead master failed by now (node timeout 1 s, awaited 4 s above)
+      // and, not requiring full coverage, still serve their own slots
+      EmbeddedRedisCluster.Node survivor = cluster.masters().get(0);
+      assertEquals(survivor, cluster.slotOwner(0));
+      RedisClient direct = RedisClient.create(survivor.uri());
+      try (StatefulRedisConnection<String, String> conn = direct.connect()) {
+        RedisCommands<String, String> redis = conn.sync();
+        assertEquals("ok", EmbeddedRedisCluster.infoField(redis.clusterInfo(), "cluster_state"));
+        assertTrue(redis.clusterNodes().contains(killed.id() + " "), "the dead master is still listed");
+        String key = "{" + keyInSlotZero() + "}x";
+        assertEquals(0, SlotHash.getSlot(key));
+        redis.set(key, "served");
+        assertEquals("served", redis.get(key));
+      } finally {
+        direct.shutdown();
+      }
+    }
+  }
+
+  /** A string whose hash slot is 0, found rather than hard-coded so a wrong guess cannot pass silently. */
+  private static String keyInSlotZero() {
+    for (int i = 0; ; i++) {
+      if (SlotHash.getSlot("k" + i) == 0) {
+        return "k" + i;
+      }
     }
   }
 
