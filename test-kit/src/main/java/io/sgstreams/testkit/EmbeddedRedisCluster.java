@@ -53,7 +53,7 @@ import redis.embedded.RedisExecProvider;
  * each node is a process of our own, started from a config file in its own temporary directory (the
  * {@code nodes.conf} a cluster node rewrites must not be shared), and the cluster is bootstrapped
  * with Lettuce the way {@code redis-cli --cluster create} does it: {@code CLUSTER SET-CONFIG-EPOCH}
- * and {@code CLUSTER ADDSLOTSRANGE} on each master, {@code CLUSTER MEET} every node to the first,
+ * and {@code CLUSTER ADDSLOTSRANGE} on each master, {@code CLUSTER MEET} between every two nodes,
  * {@code CLUSTER REPLICATE} once every node knows every other.
  *
  * <p>The settings favour speed over safety, because a test waits for them: {@code
@@ -354,9 +354,12 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
       int to = (int) ((long) SLOTS * (i + 1) / masterCount) - 1;
       c.clusterAddSlotsRange(Range.create(from, to));
     }
-    NodeProcess first = nodes.get(0);
-    for (NodeProcess node : nodes.subList(1, nodes.size())) {
-      node.commands().clusterMeet(HOST, first.port);
+    // every node meets every earlier one, not only the first (as redis-cli does): no node has to wait
+    // for gossip to hear of the others, which took up to ~3 s on a loaded machine; n(n-1)/2 commands
+    for (int j = 1; j < nodes.size(); j++) {
+      for (int i = 0; i < j; i++) {
+        nodes.get(j).commands().clusterMeet(HOST, nodes.get(i).port);
+      }
     }
     awaitAllKnown(deadline);
     long known = System.nanoTime();
