@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -282,6 +283,28 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
       }
     }
     throw new IllegalStateException("slot " + slot + " is served by no node");
+  }
+
+  /**
+   * Who serves each of the 16384 slots, as the first live node sees it, from one {@code CLUSTER
+   * NODES}: element {@code s} is the live master serving slot {@code s}, or null when no live node
+   * does (the slot is unassigned, or its master was killed and not replaced).
+   */
+  public synchronized List<Node> slotOwners() {
+    List<NodeProcess> live = liveNodes();
+    if (live.isEmpty()) {
+      throw new IllegalStateException("no live node");
+    }
+    Map<String, Node> liveById = new HashMap<>();
+    live.forEach(n -> liveById.put(n.id, n.node()));
+    Node[] owners = new Node[SLOTS];
+    for (ClusterNodeLine line : ClusterNodeLine.parse(live.get(0).commands().clusterNodes())) {
+      Node owner = liveById.get(line.id);
+      for (int[] range : line.slotRanges) {
+        Arrays.fill(owners, range[0], range[1] + 1, owner);
+      }
+    }
+    return Collections.unmodifiableList(Arrays.asList(owners));
   }
 
   /** SIGKILLs every node, closes the admin connections and deletes the temporary directories. */
