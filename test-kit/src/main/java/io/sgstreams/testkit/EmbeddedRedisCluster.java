@@ -394,6 +394,8 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
       }
     }
 
+    // healthy, not just cluster_state:ok: the replicas synced, and every node sees them as replicas of
+    // the right master (a client that loads the topology from any node must get the same one)
     String problem;
     while ((problem = healthProblem()) != null) {
       if (System.nanoTime() - deadline > 0) {
@@ -402,9 +404,9 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
       }
       sleep(POLL_MILLIS);
     }
-    // the replicas are only healthy once every node also sees them as replicas of the right master
     startDuration = Duration.ofNanos(System.nanoTime() - t0);
-    System.out.printf("EmbeddedRedisCluster: %d masters + %d replicas healthy in %d ms (binary %d ms, processes up %d ms,"
+    System.out.printf("EmbeddedRedisCluster: %d masters + %d replicas healthy in %d ms (binary %d ms,"
+            + " processes up and connected %d ms (the first Lettuce connection of a JVM is the slow part),"
             + " all nodes known %d ms, healthy %d ms) %s%n",
         masterCount, masterCount * replicasPerMaster, startDuration.toMillis(), (extracted - t0) / 1_000_000,
         (connected - extracted) / 1_000_000,
