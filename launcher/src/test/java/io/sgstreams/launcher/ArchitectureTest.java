@@ -54,10 +54,9 @@ class ArchitectureTest {
 
   @Test
   void onlyCoreTalksToRedis() {
-    noClasses().that().resideOutsideOfPackages("io.sgstreams.core..", "io.sgstreams.testkit..")
+    noClasses().that().resideOutsideOfPackage("io.sgstreams.core..")
         .should().dependOnClassesThat().resideInAPackage("io.lettuce..")
-        .because("core owns everything about Redis; nodes use its typed services (the test kit, which starts and "
-            + "bootstraps Redis servers for tests, talks to them itself)")
+        .because("core owns everything about Redis; nodes use its typed services")
         .check(main);
   }
 

@@ -1,4 +1,4 @@
-package io.sgstreams.testkit;
+package io.sgstreams.core.testing;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Range;

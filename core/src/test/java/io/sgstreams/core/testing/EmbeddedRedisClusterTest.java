@@ -1,4 +1,4 @@
-package io.sgstreams.testkit;
+package io.sgstreams.core.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
