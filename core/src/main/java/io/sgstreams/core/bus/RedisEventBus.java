@@ -193,7 +193,35 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
    */
   public Mono<List<StreamGroup>> ensureStreams(Collection<String> deliveredPlatforms) {
     List<StreamGroup> groups = groups(deliveredPlatforms);
-    return Flux.fromIterable(groups).concatMap(g -> ensureGroup(g.stream(), g.group())).then(Mono.just(groups));
+    return checkPartitions()
+        .then(Flux.fromIterable(groups).concatMap(g -> ensureGroup(g.stream(), g.group())).then(Mono.just(groups)));
+  }
+
+  /**
+   * Records this deployment's partition count in Redis ({@link Topology#partitionsKey}, {@code SET NX})
+   * or checks it against the one recorded: a node configured with another count would publish
+   * conversations to other keys than the running nodes read, so it fails with a
+   * {@link PartitionCountMismatchException} instead. The count the deployment runs with.
+   */
+  public Mono<Integer> checkPartitions() {
+    String key = topology.partitionsKey();
+    int mine = topology.partitions();
+    byte[] value = Integer.toString(mine).getBytes(StandardCharsets.UTF_8);
+    return Mono.fromCompletionStage(() -> redis.async().setnx(key, value))
+        .flatMap(set -> set ? Mono.just(mine)
+            : Mono.fromCompletionStage(() -> redis.async().get(key)).map(b -> {
+              String stored = new String(b, StandardCharsets.UTF_8).trim();
+              int theirs;
+              try {
+                theirs = Integer.parseInt(stored);
+              } catch (NumberFormatException e) {
+                throw new PartitionCountMismatchException(key, stored, mine);
+              }
+              if (theirs != mine) {
+                throw new PartitionCountMismatchException(key, stored, mine);
+              }
+              return mine;
+            }).defaultIfEmpty(mine));
   }
 
   /** Creates one group at {@code 0} with MKSTREAM; true if it was created, false if it existed. */
@@ -211,12 +239,30 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
 
   // ---------------------------------------------------------------- publishing
 
+  /** Adds {@code env} to the inbound stream of its conversation's partition ({@link Topology#partitionOf}). */
   public Mono<String> publishInbound(InboundEnvelope env) {
-    return publish(topology.inboundStream(), env);
+    return Mono.defer(() -> publish(inboundStreamFor(env), env));
   }
 
+  /** Adds {@code env} to {@code platform}'s outbound stream of its conversation's partition. */
   public Mono<String> publishOutbound(String platform, OutboundEnvelope env) {
-    return Mono.defer(() -> publish(topology.outboundStream(platform), env));
+    return Mono.defer(() -> publish(topology.outboundStream(platform, partitionOf(env)), env));
+  }
+
+  /** The inbound stream (partition) an inbound envelope goes to. */
+  public String inboundStreamFor(Envelope env) {
+    return topology.inboundStream(partitionOf(env));
+  }
+
+  /** The partition of an envelope's conversation (tenant_id, platform, channel_id); 0 when {@code P = 1}. */
+  public int partitionOf(Envelope env) {
+    if (!topology.partitioned()) {
+      return 0;
+    }
+    if (env.platform() == null || env.channelId() == null) {
+      throw new IllegalArgumentException("a " + env.kind().wire() + " envelope without platform and channel_id has no partition");
+    }
+    return topology.partitionOf(env.tenantId(), env.platform(), env.channelId());
   }
 
   public Mono<String> publishToolsRequest(ToolRequest env) {
@@ -248,43 +294,102 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   }
 
   /**
-   * Where a reply goes: its own stream, else outbound to its platform, a tool request to the
-   * tools stream, inbound to the inbound stream.
+   * Where a reply goes: its own stream, else outbound to its platform (the partition of its
+   * conversation), a tool request to the tools stream, inbound to the inbound stream of its
+   * conversation's partition.
    */
   public String streamFor(Reply r) {
+    return streamFor(r, -1);
+  }
+
+  /**
+   * As {@link #streamFor(Reply)}, but an outbound or inbound reply without its own stream goes to
+   * {@code partition} when it is not negative: a worker answers on the partition (hash tag, so the
+   * same Redis Cluster master) of the inbound entry it handled.
+   */
+  public String streamFor(Reply r, int partition) {
     if (r.stream() != null) {
       return r.stream();
     }
     Envelope e = r.envelope();
     if (e instanceof OutboundEnvelope o) {
-      return topology.outboundStream(o.platform());
+      return topology.outboundStream(o.platform(), partition >= 0 ? partition : partitionOf(o));
     }
     if (e instanceof ToolRequest) {
       return topology.toolsStream();
     }
     if (e instanceof InboundEnvelope) {
-      return topology.inboundStream();
+      return topology.inboundStream(partition >= 0 ? partition : partitionOf(e));
     }
     throw new IllegalArgumentException("a " + e.kind().wire() + " reply needs an explicit stream");
   }
 
-  /** Adds raw fields (used for dead letters and replays, whose {@code data} must stay byte-exact). */
-  public Mono<String> publishFields(String stream, Map<String, byte[]> fields) {
-    Retention.Tracked t = retention.known(stream);
-    if (t != null) {
-      return add(t, stream, fields);
-    }
-    return retention.forStream(stream).flatMap(x -> add(x, stream, fields));
+  /**
+   * As {@link #publish(String, Envelope)}, only while {@code fence}'s lease is held: the XADD runs in a
+   * script that first checks the lease token (the lease key and {@code stream} share a hash tag), and
+   * fails with {@link io.sgstreams.core.consume.Fence#FENCED} otherwise, publishing nothing.
+   */
+  public Mono<String> publishFenced(String stream, Envelope env, io.sgstreams.core.consume.Fence fence) {
+    return Mono.defer(() -> {
+      byte[] data = codec.encode(env);
+      return publishFields(stream, StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers())), fence);
+    });
   }
 
-  private Mono<String> add(Retention.Tracked t, String stream, Map<String, byte[]> fields) {
+  /** Adds raw fields (used for dead letters and replays, whose {@code data} must stay byte-exact). */
+  public Mono<String> publishFields(String stream, Map<String, byte[]> fields) {
+    return publishFields(stream, fields, null);
+  }
+
+  private Mono<String> publishFields(String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence) {
+    Retention.Tracked t = retention.known(stream);
+    if (t != null) {
+      return add(t, stream, fields, fence);
+    }
+    return retention.forStream(stream).flatMap(x -> add(x, stream, fields, fence));
+  }
+
+  private static final io.sgstreams.core.redis.internal.RedisScript FENCED_XADD = new io.sgstreams.core.redis.internal.RedisScript(
+      "fenced-xadd", """
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+        return redis.error_reply('FENCED the lease ' .. KEYS[1] .. ' is no longer held by ' .. ARGV[1])
+      end
+      local n = tonumber(ARGV[2])
+      local args = {KEYS[2]}
+      for i = 3, 2 + n do args[#args + 1] = ARGV[i] end
+      args[#args + 1] = '*'
+      for i = 3 + n, #ARGV do args[#args + 1] = ARGV[i] end
+      return redis.call('XADD', unpack(args))
+      """, io.lettuce.core.ScriptOutputType.VALUE);
+
+  private Mono<String> xadd(Retention.Tracked t, String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence) {
+    if (fence == null) {
+      XAddArgs args = t.args;
+      return Mono.fromCompletionStage(redis.async().xadd(stream, args, fields));
+    }
+    List<String> trim = t.plan == null ? List.of() : t.plan.trimWords();
+    byte[][] argv = new byte[2 + trim.size() + fields.size() * 2][];
+    int i = 0;
+    argv[i++] = fence.token().getBytes(StandardCharsets.UTF_8);
+    argv[i++] = Integer.toString(trim.size()).getBytes(StandardCharsets.UTF_8);
+    for (String w : trim) {
+      argv[i++] = w.getBytes(StandardCharsets.UTF_8);
+    }
+    for (Map.Entry<String, byte[]> f : fields.entrySet()) {
+      argv[i++] = f.getKey().getBytes(StandardCharsets.UTF_8);
+      argv[i++] = f.getValue();
+    }
+    return FENCED_XADD.<byte[]>run(redis, new String[] {fence.leaseKey(), stream}, argv)
+        .map(b -> new String(b, StandardCharsets.UTF_8));
+  }
+
+  private Mono<String> add(Retention.Tracked t, String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence) {
     BacklogFullException refused = t.refusal();
     if (refused != null) {
       metrics.refused(stream);
       return Mono.error(refused);
     }
-    XAddArgs args = t.args;
-    return RedisErrors.withRetries(() -> Mono.fromCompletionStage(redis.async().xadd(stream, args, fields)),
+    return RedisErrors.withRetries(() -> xadd(t, stream, fields, fence),
             PUBLISH_ATTEMPTS, Duration.ofMillis(50), Duration.ofSeconds(1))
         .doOnNext(id -> {
           t.published();

@@ -135,4 +135,15 @@ public record TrimPlan(StreamPolicy policy, StreamState state, String minId, lon
     }
     return a;
   }
+
+  /** The same trimming as words of an XADD inside a script: {@code MINID ~ id}, {@code MAXLEN ~ n} or nothing. */
+  java.util.List<String> trimWords() {
+    if (minId != null) {
+      return java.util.List.of("MINID", "~", minId);
+    }
+    if (maxLen > 0) {
+      return java.util.List.of("MAXLEN", "~", Long.toString(maxLen));
+    }
+    return java.util.List.of();
+  }
 }

@@ -314,6 +314,22 @@ public final class ConfigSchema {
     private Journal() {}
   }
 
+  /** {@code partitions.*}: partitioned streams (Redis Cluster scale-out). */
+  public static final class Partitions {
+    public static final Setting<Integer> COUNT = of("partitions.count", "SG_PARTITIONS", intIn(1, 1024), "1",
+        "partitions per stream (P): 1 = one key per stream; > 1 = P keys `name:{tag}` (set once per deployment: stored in Redis, a node with another P refuses to start)");
+    public static final Setting<String> ASSIGNMENT = of("partitions.assignment", "SG_PARTITION_ASSIGNMENT",
+        ValueType.oneOf("auto", "lease", "shared"), "auto",
+        "`lease`: one worker reads a partition at a time (order per conversation across pods); `shared`: every worker reads every partition; `auto`: lease when P > 1");
+    public static final Setting<Duration> LEASE_TTL = of("partitions.lease_ttl_ms", "SG_LEASE_TTL_MS",
+        millisIn(300, 600_000), "10000", "a partition lease lives this long unless renewed (every third of it)");
+    public static final Setting<Integer> PUBLISH_REPLICAS = of("partitions.publish_replicas", "SG_PUBLISH_REPLICAS",
+        intIn(0, 16), "0",
+        "a gateway's publish waits (WAIT) for this many replicas to have it before answering 2xx; 0 = don't wait");
+
+    private Partitions() {}
+  }
+
   /** Every section, in {@code streams.yaml} order. */
   public static final List<Section> SECTIONS = List.of(
       new Section("redis", null, List.of(Redis.URL, Redis.EMBEDDED_PORT, Redis.EMBEDDED_DIR)),
@@ -321,6 +337,8 @@ public final class ConfigSchema {
       new Section("streams", null, List.of(Streams.INBOUND, Streams.OUTBOUND_PREFIX,
           Streams.TOOLS, Streams.TOOLS_REPLY_PREFIX, Streams.TOOLS_REPLY_TTL, Streams.DLQ, Streams.HEARTBEAT_PREFIX,
           Streams.KEYS_PREFIX, Streams.MAXLEN, Streams.DLQ_MAXLEN, Streams.PLATFORMS)),
+      new Section("partitions", null, List.of(Partitions.COUNT, Partitions.ASSIGNMENT, Partitions.LEASE_TTL,
+          Partitions.PUBLISH_REPLICAS)),
       new Section("groups", null, List.of(Groups.WORKERS, Groups.GATEWAY_PREFIX, Groups.TOOLS)),
       new Section("consumer", null, List.of(
           Consumer.MAX_DELIVERIES, Consumer.CLAIM_MIN_IDLE, Consumer.CLAIM_INTERVAL, Consumer.READ_COUNT,
@@ -427,7 +445,9 @@ public final class ConfigSchema {
         new JournalConfig(JournalConfig.Mode.parse(v.get(Journal.MODE)), v.opt(Journal.POSTGRES_URL), v.get(Journal.GROUP),
             v.get(Journal.BATCH), v.get(Journal.FLUSH), v.get(Journal.MAX_IN_FLIGHT), v.get(Journal.POOL),
             v.get(Journal.RETRY_MAX), v.get(Journal.EMBEDDED_PORT),
-            Path.of(v.opt(Journal.EMBEDDED_DIR).orElse(System.getProperty("java.io.tmpdir") + "/sg-postgres-" + nodeId))));
+            Path.of(v.opt(Journal.EMBEDDED_DIR).orElse(System.getProperty("java.io.tmpdir") + "/sg-postgres-" + nodeId))),
+        new PartitionsConfig(v.get(Partitions.COUNT), PartitionsConfig.Assignment.parse(v.get(Partitions.ASSIGNMENT)),
+            v.get(Partitions.LEASE_TTL), v.get(Partitions.PUBLISH_REPLICAS)));
   }
 
 }

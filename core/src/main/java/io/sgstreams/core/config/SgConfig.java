@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param tools {@code tools.*}
  * @param resilience {@code resilience.*}: breakers and bulkheads around outside calls
  * @param journal {@code journal.*}: the PostgreSQL journal
+ * @param partitions {@code partitions.*}: partitioned streams and how workers share them
  */
 public record SgConfig(
     RedisConfig redis,
@@ -28,7 +29,8 @@ public record SgConfig(
     WorkerConfig worker,
     ToolsConfig tools,
     ResilienceConfig resilience,
-    JournalConfig journal) {
+    JournalConfig journal,
+    PartitionsConfig partitions) {
 
   public SgConfig {
     if (nodeId == null || nodeId.isBlank()) {
@@ -36,6 +38,12 @@ public record SgConfig(
     }
     if (maxEnvelopeBytes < 1024) {
       throw new IllegalArgumentException("max envelope bytes must be at least 1024, got " + maxEnvelopeBytes);
+    }
+    if (partitions.count() != topology.partitions()) {
+      topology = topology.withPartitions(partitions.count());
+    }
+    if (topology.partitioned()) {
+      topology.keys(); // refuses configured names with braces, naming the setting
     }
   }
 
@@ -50,42 +58,52 @@ public record SgConfig(
   }
 
   public SgConfig withRedisUrl(String url) {
-    return new SgConfig(redis.withUrl(url), nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
+    return new SgConfig(redis.withUrl(url), nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal, partitions);
   }
 
   public SgConfig withRedis(RedisConfig r) {
-    return new SgConfig(r, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
+    return new SgConfig(r, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal, partitions);
   }
 
   public SgConfig withNodeId(String id) {
-    return new SgConfig(redis, id, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
+    return new SgConfig(redis, id, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal, partitions);
   }
 
   public SgConfig withTopology(Topology t) {
-    return new SgConfig(redis, nodeId, t, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
+    return new SgConfig(redis, nodeId, t, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, journal, partitions);
   }
 
   public SgConfig withConsumer(ConsumerSettings c) {
-    return new SgConfig(redis, nodeId, topology, c, maxEnvelopeBytes, gateway, worker, tools, resilience, journal);
+    return new SgConfig(redis, nodeId, topology, c, maxEnvelopeBytes, gateway, worker, tools, resilience, journal, partitions);
   }
 
   public SgConfig withGateway(GatewayConfig g) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, g, worker, tools, resilience, journal);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, g, worker, tools, resilience, journal, partitions);
   }
 
   public SgConfig withWorker(WorkerConfig w) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, w, tools, resilience, journal);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, w, tools, resilience, journal, partitions);
   }
 
   public SgConfig withResilience(ResilienceConfig r) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, r, journal);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, r, journal, partitions);
   }
 
   public SgConfig withJournal(JournalConfig j) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, j);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, tools, resilience, j, partitions);
   }
 
   public SgConfig withTools(ToolsConfig t) {
-    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, t, resilience, journal);
+    return new SgConfig(redis, nodeId, topology, consumer, maxEnvelopeBytes, gateway, worker, t, resilience, journal, partitions);
+  }
+
+  public SgConfig withPartitions(PartitionsConfig p) {
+    return new SgConfig(redis, nodeId, topology.withPartitions(p.count()), consumer, maxEnvelopeBytes, gateway, worker, tools,
+        resilience, journal, p);
+  }
+
+  /** Same configuration with {@code n} partitions (key names included). */
+  public SgConfig withPartitions(int n) {
+    return withPartitions(partitions.withCount(n));
   }
 }

@@ -1,5 +1,8 @@
 package io.sgstreams.core.config;
 
+import io.sgstreams.core.partition.PartitionedKeys;
+import io.sgstreams.core.partition.Partitioner;
+import io.sgstreams.core.partition.SlotTags;
 import io.sgstreams.core.topology.StreamKeys;
 import io.sgstreams.core.topology.StreamPolicy;
 import java.time.Duration;
@@ -15,6 +18,9 @@ import java.util.Set;
  * @param toolsReplyTtl expiry of a worker's tool reply stream: the worker sets it and refreshes
  *     it every tenth while it lives; the tools node gives it to a reply stream that has none
  * @param keysPrefix where stored API keys live ({@code sg keys}): {@link #apiKeyRecord}, {@link #apiKeyIndex}
+ * @param partitions {@code partitions.count} ({@code SG_PARTITIONS}): with {@code P > 1} the inbound stream, every
+ *     outbound stream and the DLQ are {@code P} keys each, {@code name:{tag}} ({@link PartitionedKeys}); with 1 every
+ *     name is the configured one
  */
 public record Topology(
     String inboundStream,
@@ -30,7 +36,8 @@ public record Topology(
     long dlqMaxLen,
     List<String> platforms,
     Duration toolsReplyTtl,
-    String keysPrefix) {
+    String keysPrefix,
+    int partitions) {
 
   /**
    * The platform whose replies a gateway pushes to a URL. Its outbound stream is read through
@@ -60,6 +67,103 @@ public record Topology(
     if (toolsReplyTtl == null || toolsReplyTtl.isNegative() || toolsReplyTtl.isZero()) {
       throw new IllegalArgumentException("tools reply TTL must be positive, got " + toolsReplyTtl);
     }
+    SlotTags.requirePartitions(partitions);
+  }
+
+  /** Topology without partitions ({@code P = 1}). */
+  public Topology(String inboundStream, String workerGroup, String outboundStreamPrefix, String gatewayGroupPrefix,
+      String toolsStream, String toolsGroup, String toolsReplyPrefix, String dlqStream, String heartbeatPrefix,
+      long maxLen, long dlqMaxLen, List<String> platforms, Duration toolsReplyTtl, String keysPrefix) {
+    this(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream, toolsGroup,
+        toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, platforms, toolsReplyTtl, keysPrefix, 1);
+  }
+
+  // ---------------------------------------------------------------- partitions
+
+  /** The partitioned key names of this topology (every name of a partitioned stream comes from here). */
+  public PartitionedKeys keys() {
+    return PartitionedKeys.of(this);
+  }
+
+  /** Whether streams are partitioned ({@code P > 1}). */
+  public boolean partitioned() {
+    return partitions > 1;
+  }
+
+  /** The partition of a conversation ({@link Partitioner}); 0 when {@code P = 1}. */
+  public int partitionOf(String tenantId, String platform, String channelId) {
+    return partitions == 1 ? 0 : new Partitioner(partitions).partitionOf(tenantId, platform, channelId);
+  }
+
+  /** Partition {@code i}'s inbound stream: {@code sg:stream:inbound:{t}} ({@link #inboundStream()} when {@code P = 1}). */
+  public String inboundStream(int partition) {
+    return keys().inboundStream(partition);
+  }
+
+  /** Every partition's inbound stream, partition 0 first. */
+  public List<String> inboundStreams() {
+    return keys().inboundStreams();
+  }
+
+  /** Partition {@code i}'s outbound stream of {@code platform}. */
+  public String outboundStream(String platform, int partition) {
+    return keys().outboundStream(platform, partition);
+  }
+
+  /** Every partition's outbound stream of {@code platform}, partition 0 first. */
+  public List<String> outboundStreams(String platform) {
+    List<String> out = new java.util.ArrayList<>(partitions);
+    for (int i = 0; i < partitions; i++) {
+      out.add(outboundStream(platform, i));
+    }
+    return List.copyOf(out);
+  }
+
+  /** Partition {@code i}'s DLQ stream. */
+  public String dlqStream(int partition) {
+    return keys().dlqStream(partition);
+  }
+
+  /** Every partition's DLQ stream, partition 0 first. */
+  public List<String> dlqStreams() {
+    List<String> out = new java.util.ArrayList<>(partitions);
+    for (int i = 0; i < partitions; i++) {
+      out.add(dlqStream(i));
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * The partition a stream name of this topology belongs to (by its {@code :{tag}} suffix); 0 when
+   * {@code P = 1}; -1 for a name without a partition tag (tools streams, a foreign name).
+   */
+  public int partitionOfStream(String stream) {
+    return keys().partitionOfStream(stream);
+  }
+
+  /**
+   * The DLQ stream for dead letters of {@code sourceStream}: the DLQ partition with the source's tag
+   * (same slot), partition 0's for a stream without one (tools streams).
+   */
+  public String dlqFor(String sourceStream) {
+    if (partitions == 1) {
+      return dlqStream;
+    }
+    int p = partitionOfStream(sourceStream);
+    return dlqStream(Math.max(p, 0));
+  }
+
+  /** {@code sg:lease:<group>:{t}}: who reads partition {@code i} for {@code group} ({@link PartitionedKeys#leaseKey}). */
+  public String leaseKey(String group, int partition) {
+    return keys().leaseKey(group, partition);
+  }
+
+  /**
+   * {@code {inbound}:partitions}: the partition count this deployment's data was written with. The first node
+   * sets it; a node configured with another count refuses to start.
+   */
+  public String partitionsKey() {
+    return StreamKeys.child(inboundStream, "partitions");
   }
 
   public static Topology defaults() {
@@ -150,54 +254,90 @@ public record Topology(
   }
 
   /**
-   * How {@code stream} is capped: the inbound and tools streams are work streams of the worker
-   * and tools groups; the webhook platform's outbound stream is one of the webhook group while
-   * that group exists; every other stream (tailed outbound streams, tool reply streams, the DLQ)
-   * has a plain cap.
+   * How {@code stream} is capped: the inbound streams (every partition) and the tools stream are
+   * work streams of the worker and tools groups; the webhook platform's outbound streams are work
+   * streams of the webhook group while that group exists; every other stream (tailed outbound
+   * streams, tool reply streams, the DLQ) has a plain cap.
    */
   public StreamPolicy policyFor(String stream) {
-    if (stream.equals(inboundStream)) {
+    if (isInbound(stream)) {
       return StreamPolicy.work(stream, maxLen, Set.of(workerGroup), true);
     }
     if (stream.equals(toolsStream)) {
       return StreamPolicy.work(stream, maxLen, Set.of(toolsGroup), true);
     }
-    if (platforms.contains(WEBHOOK_PLATFORM) && stream.equals(outboundStream(WEBHOOK_PLATFORM))) {
+    if (platforms.contains(WEBHOOK_PLATFORM) && isOutbound(WEBHOOK_PLATFORM, stream)) {
       return StreamPolicy.work(stream, maxLen, Set.of(gatewayGroup(WEBHOOK_PLATFORM)), false);
     }
     return StreamPolicy.capped(stream, maxLenFor(stream));
   }
 
-  /** Every stream of the topology except per-worker reply streams: what monitors watch. */
+  /** Whether {@code stream} is one of the inbound streams (any partition). */
+  public boolean isInbound(String stream) {
+    if (partitions == 1) {
+      return stream.equals(inboundStream);
+    }
+    int p = partitionOfStream(stream);
+    return p >= 0 && stream.equals(inboundStream(p));
+  }
+
+  /** Whether {@code stream} is one of {@code platform}'s outbound streams (any partition). */
+  public boolean isOutbound(String platform, String stream) {
+    if (partitions == 1) {
+      return stream.equals(outboundStream(platform));
+    }
+    int p = partitionOfStream(stream);
+    return p >= 0 && stream.equals(outboundStream(platform, p));
+  }
+
+  /** Whether {@code stream} is one of the DLQ streams (any partition). */
+  public boolean isDlq(String stream) {
+    if (partitions == 1) {
+      return stream.equals(dlqStream);
+    }
+    int p = partitionOfStream(stream);
+    return p >= 0 && stream.equals(dlqStream(p));
+  }
+
+  /**
+   * Every stream of the topology except per-worker reply streams, every partition of each: what
+   * monitors watch. Inbound partitions first, then each platform's, the tools stream, the DLQ's.
+   */
   public List<String> streams() {
     List<String> out = new java.util.ArrayList<>();
-    out.add(inboundStream);
-    platforms.forEach(p -> out.add(outboundStream(p)));
+    out.addAll(inboundStreams());
+    platforms.forEach(p -> out.addAll(outboundStreams(p)));
     out.add(toolsStream);
-    out.add(dlqStream);
+    out.addAll(dlqStreams());
     return List.copyOf(out);
   }
 
   /** The cap used when adding to {@code stream}: the DLQ has its own. */
   public long maxLenFor(String stream) {
-    return dlqStream.equals(stream) ? dlqMaxLen : maxLen;
+    return isDlq(stream) ? dlqMaxLen : maxLen;
   }
 
   public Topology withMaxLen(long n) {
     return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
-        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, n, dlqMaxLen, platforms, toolsReplyTtl, keysPrefix);
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, n, dlqMaxLen, platforms, toolsReplyTtl, keysPrefix, partitions);
   }
 
   public Topology withPlatforms(List<String> p) {
     return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
-        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, p, toolsReplyTtl, keysPrefix);
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, p, toolsReplyTtl, keysPrefix, partitions);
   }
 
   /** Same topology with every stream, group and key name under another prefix (tests, benchmarks). */
   public Topology withNamespace(String ns) {
     return new Topology(ns + ":inbound", ns + ":workers", ns + ":outbound", ns + ":gateway", ns + ":tools",
         ns + ":tools-group", ns + ":tools:reply", ns + ":dlq", ns + ":heartbeat", maxLen, dlqMaxLen, platforms,
-        toolsReplyTtl, ns + ":keys");
+        toolsReplyTtl, ns + ":keys", partitions);
+  }
+
+  /** Same topology with {@code n} partitions. */
+  public Topology withPartitions(int n) {
+    return new Topology(inboundStream, workerGroup, outboundStreamPrefix, gatewayGroupPrefix, toolsStream,
+        toolsGroup, toolsReplyPrefix, dlqStream, heartbeatPrefix, maxLen, dlqMaxLen, platforms, toolsReplyTtl, keysPrefix, n);
   }
 
   private static void requireName(String what, String value) {

@@ -61,12 +61,12 @@ public final class DeadLetters {
   }
 
   public static Mono<String> writeTrimmed(RedisEventBus bus, String stream, String id, String group, String consumer) {
-    return bus.publishFields(bus.topology().dlqStream(), trimmedFields(stream, id, group, consumer));
+    return bus.publishFields(bus.topology().dlqFor(stream), trimmedFields(stream, id, group, consumer));
   }
 
   /** XADD to the DLQ stream; the entry id. */
   public static Mono<String> write(RedisEventBus bus, Delivery d, Throwable cause) {
-    return bus.publishFields(bus.topology().dlqStream(), fields(d, cause));
+    return bus.publishFields(bus.topology().dlqFor(d.stream()), fields(d, cause));
   }
 
   /** {@code ClassName: message}, bounded. */

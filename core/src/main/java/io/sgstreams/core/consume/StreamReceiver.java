@@ -26,6 +26,11 @@ public interface StreamReceiver {
     return new DefaultStreamReceiver(bus, options);
   }
 
+  /** A receiver whose acknowledgements are fenced by a partition lease ({@link Fence}). */
+  static StreamReceiver create(RedisEventBus bus, ReceiverOptions options, Fence fence) {
+    return new DefaultStreamReceiver(bus, options, fence);
+  }
+
   ReceiverOptions options();
 
   /**

@@ -20,16 +20,35 @@ import java.util.List;
  * refused when {@code P > 1} (a {@link ConfigException} naming the setting), and user-supplied
  * parts go through {@link StreamKeys#safeSegment}.
  *
- * <p>Not wired into the bus or the consumers yet; this is the contract (docs/wire-contract.md,
- * Partitions) that other programs integrate against.
+ * <p>Names are computed once per topology ({@link #of}); the publish path only indexes arrays.
  */
 public final class PartitionedKeys {
   /** Prefix of the per-group, per-partition lease keys ({@link #leaseKey}); not a setting yet. */
   public static final String LEASE_PREFIX = "sg:lease";
 
+  private static volatile PartitionedKeys last;
+
   private final Topology topology;
   private final int partitions;
   private final List<String> tags;
+  private final java.util.Map<String, Integer> byTag;
+  private final String[] inbound;
+  private final String[] dlq;
+  private final java.util.Map<String, String[]> outbound = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The keys of {@code topology} with its own partition count, cached for the last topology asked
+   * for (a process has one, tests a few): building them computes {@code P} slot-aligned tags.
+   */
+  public static PartitionedKeys of(Topology topology) {
+    PartitionedKeys k = last;
+    if (k != null && k.topology == topology) {
+      return k;
+    }
+    k = new PartitionedKeys(topology, topology.partitions());
+    last = k;
+    return k;
+  }
 
   public PartitionedKeys(Topology topology, int partitions) {
     this.topology = topology;
@@ -45,6 +64,37 @@ public final class PartitionedKeys {
     } else {
       this.tags = List.of();
     }
+    java.util.Map<String, Integer> m = new java.util.HashMap<>();
+    for (int i = 0; i < tags.size(); i++) {
+      m.put(tags.get(i), i);
+    }
+    this.byTag = m;
+    this.inbound = new String[partitions];
+    this.dlq = new String[partitions];
+    for (int i = 0; i < partitions; i++) {
+      inbound[i] = withTag(topology.inboundStream(), i);
+      dlq[i] = withTag(topology.dlqStream(), i);
+    }
+  }
+
+  /**
+   * The partition of a key built here (by its trailing {@code :{tag}}); 0 when {@code P = 1}; -1
+   * when {@code key} carries no tag of this topology.
+   */
+  public int partitionOfStream(String key) {
+    if (partitions == 1) {
+      return 0;
+    }
+    int close = key.length() - 1;
+    if (close < 0 || key.charAt(close) != '}') {
+      return -1;
+    }
+    int open = key.lastIndexOf('{');
+    if (open < 1 || key.charAt(open - 1) != StreamKeys.SEPARATOR) {
+      return -1;
+    }
+    Integer i = byTag.get(key.substring(open + 1, close));
+    return i == null ? -1 : i;
   }
 
   public int partitions() {
@@ -63,7 +113,8 @@ public final class PartitionedKeys {
 
   /** {@code sg:stream:inbound:{t}}; {@code sg:stream:inbound} when {@code P = 1}. */
   public String inboundStream(int partition) {
-    return withTag(topology.inboundStream(), partition);
+    check(partition);
+    return inbound[partition];
   }
 
   /** Every partition's inbound stream, partition 0 first. */
@@ -77,12 +128,23 @@ public final class PartitionedKeys {
 
   /** {@code sg:stream:outbound:<platform>:{t}}; {@code sg:stream:outbound:<platform>} when {@code P = 1}. */
   public String outboundStream(String platform, int partition) {
-    return withTag(topology.outboundStream(StreamKeys.requireNoBraces("platform", platform)), partition);
+    check(partition);
+    String[] names = outbound.get(platform);
+    if (names == null) {
+      String base = topology.outboundStream(StreamKeys.requireNoBraces("platform", platform));
+      names = new String[partitions];
+      for (int i = 0; i < partitions; i++) {
+        names[i] = withTag(base, i);
+      }
+      outbound.put(platform, names);
+    }
+    return names[partition];
   }
 
   /** {@code sg:stream:dlq:{t}}; {@code sg:stream:dlq} when {@code P = 1}. */
   public String dlqStream(int partition) {
-    return withTag(topology.dlqStream(), partition);
+    check(partition);
+    return dlq[partition];
   }
 
   /**

@@ -98,7 +98,7 @@ public final class SlotTags {
     return List.copyOf(out);
   }
 
-  static int requirePartitions(int partitions) {
+  public static int requirePartitions(int partitions) {
     if (partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new IllegalArgumentException("partitions must be 1.." + MAX_PARTITIONS + ", got " + partitions);
     }

@@ -22,11 +22,12 @@ public final class StreamPlan {
   public static List<StreamGroup> groupsFor(Role role, Topology t, Collection<String> deliveredPlatforms) {
     List<StreamGroup> out = new ArrayList<>();
     if (role.includes(Role.WORKER) || role.includes(Role.GATEWAY)) {
-      out.add(new StreamGroup(t.inboundStream(), t.workerGroup()));
+      t.inboundStreams().forEach(s -> out.add(new StreamGroup(s, t.workerGroup())));
     }
     if (role.includes(Role.GATEWAY) && deliveredPlatforms.contains(Topology.WEBHOOK_PLATFORM)
         && t.platforms().contains(Topology.WEBHOOK_PLATFORM)) {
-      out.add(new StreamGroup(t.outboundStream(Topology.WEBHOOK_PLATFORM), t.gatewayGroup(Topology.WEBHOOK_PLATFORM)));
+      t.outboundStreams(Topology.WEBHOOK_PLATFORM)
+          .forEach(s -> out.add(new StreamGroup(s, t.gatewayGroup(Topology.WEBHOOK_PLATFORM))));
     }
     if (role.includes(Role.TOOLS) || role.includes(Role.WORKER)) {
       out.add(new StreamGroup(t.toolsStream(), t.toolsGroup()));

@@ -61,6 +61,21 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   private volatile Disposable.Composite keepers = Disposables.composite();
 
   public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options) {
+    this(bus, options, null);
+  }
+
+  private static final io.sgstreams.core.redis.internal.RedisScript FENCED_ACK = new io.sgstreams.core.redis.internal.RedisScript(
+      "fenced-xack", """
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+      return redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, 3))
+      """, io.lettuce.core.ScriptOutputType.INTEGER);
+
+  /**
+   * With a {@code fence}, every XACK runs in a script that first checks the partition lease (same
+   * slot): once the lease is gone nothing is acknowledged (the script answers -1, counted as 0);
+   * the entries stay pending for the partition's new owner.
+   */
+  public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options, io.sgstreams.core.consume.Fence fence) {
     this.bus = bus;
     this.options = options;
     this.metrics = bus.metrics();
@@ -69,8 +84,17 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     this.recentlyAcked = RecentSet.lastN(Math.max(1024, options.maxInFlight() * 8));
     var async = bus.connections().async();
     for (String s : options.streams()) {
-      ackers.put(s, new AckCommitter((st, g, ids) -> async.xack(st, g, ids), s, options.group(), options.ackBatch(),
-          metrics::acked));
+      AckCommitter.Xack xack = fence == null ? (st, g, ids) -> async.xack(st, g, ids) : (st, g, ids) -> {
+        byte[][] argv = new byte[2 + ids.length][];
+        argv[0] = io.sgstreams.core.redis.internal.RedisScript.arg(fence.token());
+        argv[1] = io.sgstreams.core.redis.internal.RedisScript.arg(g);
+        for (int i = 0; i < ids.length; i++) {
+          argv[2 + i] = io.sgstreams.core.redis.internal.RedisScript.arg(ids[i]);
+        }
+        return FENCED_ACK.<Long>run(bus.connections(), new String[] {fence.leaseKey(), st}, argv)
+            .map(n -> Math.max(0L, n)).toFuture();
+      };
+      ackers.put(s, new AckCommitter(xack, s, options.group(), options.ackBatch(), metrics::acked));
       readers.add(new GroupReader(this, s));
       claimers.add(new Claimer(this, s));
       renewers.add(new OwnershipRenewer(this, s));
@@ -276,7 +300,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   void recordTrimmed(String stream, List<String> ids, boolean acknowledge) {
     metrics.trimmed(stream, options.group(), ids.size());
     log.warn("{} entries on {} were trimmed before group {} handled them; their data is gone (recorded in {} as {}): {}",
-        ids.size(), stream, options.group(), bus.topology().dlqStream(), DeadLetters.TRIMMED_BEFORE_HANDLED,
+        ids.size(), stream, options.group(), bus.topology().dlqFor(stream), DeadLetters.TRIMMED_BEFORE_HANDLED,
         ids.size() <= 10 ? ids : ids.subList(0, 10) + "…");
     Flux.fromIterable(ids)
         .concatMap(id -> DeadLetters.writeTrimmed(bus, stream, id, options.group(), options.consumer())

@@ -1,0 +1,301 @@
+package io.sgstreams.core.consume;
+
+import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.sgstreams.core.bus.RedisEventBus;
+import io.sgstreams.core.partition.PartitionLeases;
+import io.sgstreams.core.redis.internal.RedisScript;
+import io.sgstreams.core.redis.internal.RedisStreams;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A worker's share of a partitioned stream ({@code SG_PARTITION_ASSIGNMENT=lease}): one
+ * {@link Router} per partition it holds a lease on, so exactly one worker reads each partition
+ * and every conversation (which lives on one partition) is handled in order across pods.
+ *
+ * <p>Every tick ({@code min(TTL/3, 1 s)}) the worker marks itself live, renews its leases and moves
+ * towards its fair share {@code ceil(P / live workers)}: it takes free partitions (starting at an
+ * offset of its own, so workers spread) and gives surplus ones back <em>after draining</em> their
+ * Router. A partition it takes is adopted first: every entry pending in the group on that
+ * partition ({@code XAUTOCLAIM … 0 JUSTID}, delivery counts untouched) becomes its own, so its
+ * Router handles them in id order before reading new ones. Replies to the partition and acks are
+ * fenced by the lease ({@link Fence}); a lease found lost stops its Router at once.
+ */
+public final class PartitionedRouter {
+  private static final Logger log = LoggerFactory.getLogger(PartitionedRouter.class);
+  private static final int ADOPT_BATCH = 1000;
+
+  /** Builds the Router of one partition from its receiver and its fenced reply publisher. */
+  @FunctionalInterface
+  public interface Factory {
+    Router create(StreamReceiver receiver, ReplyPublisher publisher);
+  }
+
+  /** What happened to a lease, for logs, tests and the ops page. */
+  public record LeaseEvent(String type, int partition, String token, long atMillis) {}
+
+  private record Owned(int partition, Fence fence, Router router, long[] renewedAt) {}
+
+  private final RedisEventBus bus;
+  private final ReceiverOptions base;
+  private final PartitionLeases leases;
+  private final Factory factory;
+  private final int partitions;
+  private final Duration tick;
+  private final Map<Integer, Owned> owned = new ConcurrentHashMap<>();
+  private final Set<Integer> releasing = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean ticking = new AtomicBoolean();
+  private final List<Consumer<LeaseEvent>> listeners = new CopyOnWriteArrayList<>();
+  private final Sinks.Empty<Void> finished = Sinks.empty();
+  private volatile boolean stopped;
+  private volatile Disposable timer;
+  private volatile long live = 1;
+
+  public PartitionedRouter(RedisEventBus bus, ReceiverOptions base, Duration leaseTtl, Factory factory) {
+    this.bus = bus;
+    this.base = base;
+    this.factory = factory;
+    this.partitions = bus.topology().partitions();
+    this.leases = new PartitionLeases(bus, base.group(), base.consumer(), leaseTtl);
+    Duration third = leaseTtl.dividedBy(3);
+    this.tick = third.compareTo(Duration.ofSeconds(1)) < 0 ? third : Duration.ofSeconds(1);
+  }
+
+  /** Told of every lease acquired, renewed-lost, released. */
+  public PartitionedRouter onLeaseEvent(Consumer<LeaseEvent> l) {
+    listeners.add(l);
+    return this;
+  }
+
+  public PartitionLeases leases() {
+    return leases;
+  }
+
+  /** Starts taking partitions; returns at once. */
+  public synchronized PartitionedRouter start() {
+    if (timer != null) {
+      throw new IllegalStateException("already started");
+    }
+    timer = Flux.interval(Duration.ZERO, tick, Schedulers.parallel()).subscribe(t -> tick());
+    return this;
+  }
+
+  /** The partitions this worker reads now, ascending. */
+  public List<Integer> owned() {
+    return owned.keySet().stream().sorted().toList();
+  }
+
+  /** How many workers were live at the last tick. */
+  public long liveWorkers() {
+    return live;
+  }
+
+  /** Entries in flight over every owned partition. */
+  public int inFlight() {
+    return owned.values().stream().mapToInt(o -> o.router.receiver().inFlight()).sum();
+  }
+
+  /** Between {@link #start()} and {@link #shutdown}. */
+  public boolean running() {
+    return timer != null && !stopped;
+  }
+
+  public Mono<Void> whenFinished() {
+    return finished.asMono();
+  }
+
+  private void tick() {
+    if (stopped || !ticking.compareAndSet(false, true)) {
+      return;
+    }
+    leases.heartbeat()
+        .doOnNext(n -> live = n)
+        .flatMap(n -> renewAll().then(Mono.defer(() -> rebalance(n))))
+        .doFinally(s -> ticking.set(false))
+        .subscribe(v -> {}, e -> log.warn("consumer {}: partition lease tick failed: {}", base.consumer(), e.toString()));
+  }
+
+  private Mono<Void> renewAll() {
+    long now = System.currentTimeMillis();
+    return Flux.fromIterable(new ArrayList<>(owned.values()))
+        .flatMap(o -> leases.renew(o.fence)
+            .doOnNext(ok -> {
+              if (ok) {
+                o.renewedAt[0] = now;
+              } else {
+                lost(o, "taken or expired");
+              }
+            })
+            .onErrorResume(e -> {
+              if (System.currentTimeMillis() - o.renewedAt[0] > leases.ttl().toMillis()) {
+                lost(o, "not renewed within the TTL (" + e + ")");
+              }
+              return Mono.empty();
+            }))
+        .then();
+  }
+
+  private void lost(Owned o, String why) {
+    if (owned.remove(o.partition, o)) {
+      log.warn("consumer {}: lease on partition {} lost ({}); its Router stops now, its entries stay pending for the new owner",
+          base.consumer(), o.partition, why);
+      emit("lost", o.partition, o.fence.token());
+      o.router.shutdown(Duration.ZERO).subscribe(v -> {}, e -> {});
+    }
+  }
+
+  private Mono<Void> rebalance(long liveWorkers) {
+    if (stopped) {
+      return Mono.empty();
+    }
+    int share = PartitionLeases.fairShare(partitions, liveWorkers);
+    int held = owned.size() - releasing.size();
+    if (held > share) {
+      List<Owned> surplus = owned.values().stream()
+          .filter(o -> !releasing.contains(o.partition))
+          .sorted(Comparator.comparingInt((Owned o) -> o.partition).reversed())
+          .limit(held - share)
+          .toList();
+      surplus.forEach(o -> handBack(o, bus.config().consumer().drainTimeout()).subscribe(v -> {}, e -> {}));
+      return Mono.empty();
+    }
+    if (held == share) {
+      return Mono.empty();
+    }
+    int offset = Math.floorMod(base.consumer().hashCode(), partitions);
+    List<Integer> candidates = new ArrayList<>();
+    for (int i = 0; i < partitions; i++) {
+      int p = (offset + i) % partitions;
+      if (!owned.containsKey(p)) {
+        candidates.add(p);
+      }
+    }
+    int[] want = {share - held};
+    return Flux.fromIterable(candidates)
+        .concatMap(p -> want[0] <= 0 || stopped ? Mono.<Void>empty()
+            : leases.acquire(p).flatMap(f -> adopt(p, f).doOnSuccess(v -> want[0]--)))
+        .then();
+  }
+
+  /** The partition is ours: take over its pending entries, then start its Router. */
+  private Mono<Void> adopt(int p, Fence fence) {
+    String stream = bus.topology().inboundStream(p);
+    long start = System.currentTimeMillis();
+    return bus.ensureGroup(stream, base.group())
+        .then(claimAll(stream, "0-0", 0))
+        .map(n -> {
+          ReceiverOptions opts = base.withStreams(List.of(stream));
+          StreamReceiver receiver = StreamReceiver.create(bus, opts, fence);
+          ReplyPublisher publisher = reply -> {
+            String target = bus.streamFor(reply, p);
+            return bus.topology().partitionOfStream(target) == p && bus.topology().partitioned()
+                ? bus.publishFenced(target, reply.envelope(), fence)
+                : bus.publish(target, reply.envelope());
+          };
+          Router router = factory.create(receiver, publisher);
+          Owned o = new Owned(p, fence, router, new long[] {System.currentTimeMillis()});
+          owned.put(p, o);
+          router.start();
+          log.info("consumer {}: partition {} ({}) acquired, lease {}, {} pending entries adopted in {} ms",
+              base.consumer(), p, stream, fence.token(), n, System.currentTimeMillis() - start);
+          emit("acquired", p, fence.token());
+          if (stopped) {
+            handBack(o, Duration.ZERO).subscribe(v -> {}, e -> {});
+          }
+          return n;
+        })
+        .onErrorResume(e -> {
+          log.warn("consumer {}: could not start partition {} after taking its lease; giving it back: {}",
+              base.consumer(), p, e.toString());
+          return leases.release(fence).onErrorResume(x -> Mono.just(false)).thenReturn(0L);
+        })
+        .then();
+  }
+
+  /** XAUTOCLAIM … min-idle 0 … JUSTID until the cursor wraps: every pending entry of the group on {@code stream} becomes ours. */
+  private Mono<Long> claimAll(String stream, String cursor, long sofar) {
+    CommandArgs<String, byte[]> args = new CommandArgs<>(RedisStreams.CODEC)
+        .addKey(stream).add(base.group()).add(base.consumer()).add(0).add(cursor).add("COUNT").add(ADOPT_BATCH).add("JUSTID");
+    RedisStreams redis = bus.connections();
+    return Mono.fromCompletionStage(() -> redis.async()
+            .dispatch(CommandType.XAUTOCLAIM, new NestedMultiOutput<>(RedisStreams.CODEC), args).toCompletableFuture())
+        .flatMap(reply -> {
+          String next = RedisScript.text(reply.get(0));
+          long n = sofar + ((List<?>) reply.get(1)).size();
+          return next == null || "0-0".equals(next) ? Mono.just(n) : claimAll(stream, next, n);
+        });
+  }
+
+  /** Drains the partition's Router, then gives the lease back so the next owner starts at once. */
+  private Mono<Void> handBack(Owned o, Duration drain) {
+    if (!releasing.add(o.partition)) {
+      return Mono.empty();
+    }
+    return o.router.shutdown(drain)
+        .then(leases.release(o.fence).onErrorResume(e -> Mono.just(false)))
+        .doOnNext(ok -> {
+          log.info("consumer {}: partition {} handed back (lease {}{})", base.consumer(), o.partition, o.fence.token(),
+              ok ? "" : ", already gone");
+          emit("released", o.partition, o.fence.token());
+        })
+        .doFinally(s -> {
+          owned.remove(o.partition, o);
+          releasing.remove(o.partition);
+        })
+        .then();
+  }
+
+  private void emit(String type, int p, String token) {
+    LeaseEvent ev = new LeaseEvent(type, p, token, System.currentTimeMillis());
+    for (Consumer<LeaseEvent> l : listeners) {
+      try {
+        l.accept(ev);
+      } catch (RuntimeException e) {
+        log.warn("lease listener failed", e);
+      }
+    }
+  }
+
+  /**
+   * Stops taking partitions, drains every owned partition's Router (up to {@code drainTimeout}),
+   * gives every lease back and leaves the live set, so other workers take over within a tick.
+   */
+  public Mono<Void> shutdown(Duration drainTimeout) {
+    return Mono.defer(() -> {
+      if (stopped) {
+        return finished.asMono();
+      }
+      stopped = true;
+      Disposable t = timer;
+      if (t != null) {
+        t.dispose();
+      }
+      return Mono.delay(Duration.ofMillis(20)).thenMany(waitForTick())
+          .thenMany(Flux.fromIterable(new ArrayList<>(owned.values())).flatMap(o -> handBack(o, drainTimeout)))
+          .then(leases.leave().onErrorResume(e -> Mono.empty()))
+          .doFinally(s -> finished.tryEmitEmpty());
+    });
+  }
+
+  private Mono<Void> waitForTick() {
+    return Mono.defer(() -> ticking.get() ? Mono.delay(Duration.ofMillis(20)).then(waitForTick()) : Mono.empty())
+        .timeout(Duration.ofSeconds(10), Mono.empty());
+  }
+}
