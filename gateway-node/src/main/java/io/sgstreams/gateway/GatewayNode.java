@@ -118,8 +118,10 @@ public final class GatewayNode {
     ReplyHub hub = new ReplyHub(registry, MAX_WAITING, dedupWindow, ReplyHub.MAX_DEDUP_KEYS);
     IdempotencyStore idempotency = IdempotencyStore.of(bus, s.idempotencyTtl(), s.maxWait());
     RecordCompleter completer = new RecordCompleter(idempotency, registry);
+    // one tail per platform and partition (a multi-key XREAD would be CROSSSLOT on a cluster)
     List<ReplyTail> tails = platforms.stream()
-        .map(p -> new ReplyTail(bus, bus.topology().outboundStream(p), e -> {
+        .flatMap(p -> bus.topology().outboundStreams(p).stream())
+        .map(stream -> new ReplyTail(bus, stream, e -> {
           if (hub.dispatch(e)) {
             completer.accept(e);
           }

@@ -64,12 +64,12 @@ public final class Journal implements AutoCloseable {
     this.streams = streams;
   }
 
-  /** The streams the journal reads: the inbound stream, each platform's outbound stream, the DLQ. */
+  /** The streams the journal reads: the inbound stream, each platform's outbound stream, the DLQ (every partition of each). */
   public static List<String> streams(Topology t) {
     List<String> out = new ArrayList<>();
-    out.add(t.inboundStream());
-    t.platforms().forEach(p -> out.add(t.outboundStream(p)));
-    out.add(t.dlqStream());
+    out.addAll(t.inboundStreams());
+    t.platforms().forEach(p -> out.addAll(t.outboundStreams(p)));
+    out.addAll(t.dlqStreams());
     return List.copyOf(out);
   }
 
@@ -108,14 +108,14 @@ public final class Journal implements AutoCloseable {
     Gauge.builder("sg.journal.write.failures", () -> envelopes.failures() + deadLetters.failures())
         .description("batch writes that failed and were retried").register(registry);
 
-    String dlq = bus.topology().dlqStream();
+    Topology topology = bus.topology();
     ReceiverOptions opts = ReceiverOptions.of(streams.get(0), c.group(), consumer, bus.config().consumer())
         .withStreams(streams)
         .withMaxInFlight(c.maxInFlight())
         .withReadCount(Math.min(c.batchSize(), c.maxInFlight()));
     Router router = Router.createUnordered(StreamReceiver.create(bus, opts), bus, bus.metrics(),
         (Delivery d) -> {
-          if (d.stream().equals(dlq)) {
+          if (topology.isDlq(d.stream())) {
             return deadLetters.submit(DeadLetterRow.of(d)).doOnSuccess(v -> rows.increment()).thenReturn(HandlerResult.none());
           }
           if (d.decodeError().isEmpty() && d.envelope() instanceof OutboundEnvelope o && o.isProgress()) {

@@ -38,6 +38,7 @@ public final class WorkerNode {
 
   private final RedisEventBus bus;
   private final Router router;
+  private final io.sgstreams.core.consume.PartitionedRouter partitioned;
   private final ToolsClient tools;
   private final DisposableServer admin;
   private final String consumer;
@@ -48,11 +49,13 @@ public final class WorkerNode {
 
   private final JournalStore journal;
 
-  private WorkerNode(RedisEventBus bus, Router router, ToolsClient tools, DisposableServer admin, String consumer,
+  private WorkerNode(RedisEventBus bus, Router router, io.sgstreams.core.consume.PartitionedRouter partitioned,
+      ToolsClient tools, DisposableServer admin, String consumer,
       Heartbeat heartbeat, StreamMonitor monitor, Readiness readiness, JournalStore journal) {
     this.journal = journal;
     this.bus = bus;
     this.router = router;
+    this.partitioned = partitioned;
     this.tools = tools;
     this.admin = admin;
     this.consumer = consumer;
@@ -103,24 +106,36 @@ public final class WorkerNode {
     JournalStore journal = jc.mode() != JournalConfig.Mode.OFF && jc.postgresUrl().isPresent()
         ? JournalStore.connect(jc.postgresUrl().get(), Math.min(jc.poolSize(), 2)) : null;
     Router router = null;
+    io.sgstreams.core.consume.PartitionedRouter partitioned = null;
     DisposableServer admin = null;
     StreamMonitor monitor = null;
     Readiness readiness = null;
     try {
       Handler handler = factory.create(new WorkerContext(bus, bus.config(), settings, tools, registry,
           java.util.Optional.ofNullable(journal)));
-      ReceiverOptions opts = ReceiverOptions.of(topology.inboundStream(), topology.workerGroup(), consumer,
-          bus.config().consumer());
-      router = Router.create(StreamReceiver.create(bus, opts), bus, bus.metrics(), handler,
-          java.util.List.of(Middlewares.traceSpan(), Middlewares.timeout(settings.handlerTimeout())),
-          WorkerNode::deadLetterReply).start();
+      // every partition's inbound stream (one with SG_PARTITIONS=1)
+      ReceiverOptions opts = ReceiverOptions.of(topology.inboundStream(0), topology.workerGroup(), consumer,
+          bus.config().consumer()).withStreams(topology.inboundStreams());
+      java.util.List<io.sgstreams.core.consume.Middleware> chain =
+          java.util.List.of(Middlewares.traceSpan(), Middlewares.timeout(settings.handlerTimeout()));
+      var pc = bus.config().partitions();
+      if (pc.leased()) {
+        // one owner per partition (lease), one Router per owned partition; order per conversation across pods
+        partitioned = new io.sgstreams.core.consume.PartitionedRouter(bus, opts, pc.leaseTtl(),
+            (receiver, publisher) -> Router.create(receiver, publisher, bus.metrics(), handler, chain,
+                WorkerNode::deadLetterReply)).start();
+      } else {
+        router = Router.create(StreamReceiver.create(bus, opts), bus, bus.metrics(), handler, chain,
+            WorkerNode::deadLetterReply).start();
+      }
       java.util.List<String> watched = new java.util.ArrayList<>(topology.streams());
       watched.add(tools.replyStream());
       monitor = new StreamMonitor(bus, watched).start(StreamMonitor.DEFAULT_INTERVAL);
       Router r = router;
+      var pr = partitioned;
       readiness = new Readiness(Duration.ofSeconds(2))
           .add("redis", bus::ping)
-          .addSync("consumer", r::running);
+          .addSync("consumer", () -> r != null ? r.running() : pr.running());
       if (settings.adminPort() != WorkerConfig.NO_ADMIN) {
         admin = AdminServer.start(settings.adminHost(), settings.adminPort(), registry, readiness);
       }
@@ -128,6 +143,9 @@ public final class WorkerNode {
       // a half-started node must not leave readers running (e.g. the admin port is taken)
       if (router != null) {
         router.shutdown(Duration.ZERO).onErrorResume(x -> Mono.empty()).block(startupWait);
+      }
+      if (partitioned != null) {
+        partitioned.shutdown(Duration.ZERO).onErrorResume(x -> Mono.empty()).block(startupWait);
       }
       tools.close().onErrorResume(x -> Mono.empty()).block(startupWait);
       if (journal != null) {
@@ -140,14 +158,16 @@ public final class WorkerNode {
       throw e;
     }
     Router r = router;
+    var pr = partitioned;
     heartbeat.whenLost().subscribe(v -> {
       log.error("worker {}: another process took this consumer name; stopping at once (its entries stay pending)", consumer);
-      r.shutdown(Duration.ZERO).subscribe(x -> {}, x -> {});
+      (r != null ? r.shutdown(Duration.ZERO) : pr.shutdown(Duration.ZERO)).subscribe(x -> {}, x -> {});
     });
-    log.info("worker {} consuming {} (group {}) with handler '{}'; admin {}", consumer, topology.inboundStream(),
-        topology.workerGroup(), factory.name(),
+    log.info("worker {} consuming {} (group {}, {} partition{}, {}) with handler '{}'; admin {}", consumer,
+        topology.inboundStream(), topology.workerGroup(), topology.partitions(), topology.partitions() == 1 ? "" : "s",
+        pr != null ? "leased" : "shared", factory.name(),
         admin == null ? "off" : "http://" + settings.adminHost() + ":" + admin.port());
-    return new WorkerNode(bus, router, tools, admin, consumer, heartbeat, monitor, readiness, journal);
+    return new WorkerNode(bus, router, partitioned, tools, admin, consumer, heartbeat, monitor, readiness, journal);
   }
 
   /**
@@ -195,8 +215,14 @@ public final class WorkerNode {
     return tools;
   }
 
+  /** The consumer loop in shared assignment (every partition, one Router); null with leased partitions. */
   public Router router() {
     return router;
+  }
+
+  /** The per-partition Routers with leased partitions ({@code SG_PARTITION_ASSIGNMENT=lease}); null otherwise. */
+  public io.sgstreams.core.consume.PartitionedRouter partitioned() {
+    return partitioned;
   }
 
   /** Graceful: stop reading, drain in-flight handlers up to the configured drain timeout, close the tools client and the admin server. */
@@ -211,10 +237,10 @@ public final class WorkerNode {
   public Mono<Void> shutdown(Duration drainTimeout) {
     return Mono.defer(() -> {
       if (!stopped.compareAndSet(false, true)) {
-        return router.whenFinished();
+        return router != null ? router.whenFinished() : partitioned.whenFinished();
       }
       monitor.close();
-      return router.shutdown(drainTimeout)
+      return (router != null ? router.shutdown(drainTimeout) : partitioned.shutdown(drainTimeout))
           .then(tools.close())
           .then(Mono.fromRunnable(() -> {
             if (journal != null) {

@@ -87,7 +87,7 @@ public final class RoundTripBenchmark {
     List<RedisEventBus> buses = new ArrayList<>();
     List<WorkerNode> workers = new ArrayList<>();
     GatewayNode gateway = null;
-    ReplyTail tail = null;
+    List<ReplyTail> tails = new ArrayList<>();
     RequestSender sender = null;
     try {
       RedisEventBus pub = bus(redis, Role.GATEWAY, "bench", config, registry, buses);
@@ -105,8 +105,11 @@ public final class RoundTripBenchmark {
       }
       LoadGenerator load = new LoadGenerator(o, sender, progress);
       if (o.via() == RoundTripOptions.Via.STREAM) {
-        tail = new ReplyTail(pub, config.topology().outboundStream("web"), e -> load.answered(e.reply().correlationId()));
-        tail.start().block(Duration.ofSeconds(10));
+        for (String stream : config.topology().outboundStreams("web")) {
+          ReplyTail tail = new ReplyTail(pub, stream, e -> load.answered(e.reply().correlationId()));
+          tail.start().block(Duration.ofSeconds(10));
+          tails.add(tail);
+        }
       }
 
       if (o.warmup() > 0) {
@@ -136,7 +139,7 @@ public final class RoundTripBenchmark {
       return new RoundTripResult(o, measured, r, before, after, config.consumer().concurrency(),
           config.consumer().readCount(), embeddedRedis, journal);
     } finally {
-      if (tail != null) {
+      for (ReplyTail tail : tails) {
         tail.stop().block(Duration.ofSeconds(5));
       }
       if (gateway != null) {
@@ -162,7 +165,8 @@ public final class RoundTripBenchmark {
   /** Waits until the journal's group has nothing pending and no lag on the inbound and outbound streams. */
   private static void journalCaughtUp(RedisEventBus bus, PrintStream progress) throws InterruptedException {
     String group = bus.config().journal().group();
-    List<String> streams = List.of(bus.topology().inboundStream(), bus.topology().outboundStream("web"));
+    List<String> streams = new ArrayList<>(bus.topology().inboundStreams());
+    streams.addAll(bus.topology().outboundStreams("web"));
     long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
     while (System.nanoTime() < deadline) {
       boolean done = true;
@@ -214,12 +218,15 @@ public final class RoundTripBenchmark {
   /** Deletes the benchmark's own streams (one key per command) and recreates the worker group. */
   private static void reset(RedisEventBus bus, SgConfig config, int workers) {
     Topology t = config.topology();
-    List<String> keys = new ArrayList<>(List.of(t.inboundStream(), t.toolsStream(), t.dlqStream()));
-    t.platforms().forEach(p -> keys.add(t.outboundStream(p)));
+    List<String> keys = new ArrayList<>(t.inboundStreams());
+    keys.add(t.toolsStream());
+    keys.addAll(t.dlqStreams());
+    t.platforms().forEach(p -> keys.addAll(t.outboundStreams(p)));
     for (int i = 0; i < workers; i++) {
       keys.add(t.toolsReplyStream("worker-bench-w" + i));
     }
+    keys.add(t.partitionsKey()); // the bench's own namespace: P may differ from the last run's
     bus.deleteStreams(keys).block(Duration.ofSeconds(30));
-    bus.ensureGroup(t.inboundStream(), t.workerGroup()).block(Duration.ofSeconds(10));
+    t.inboundStreams().forEach(s -> bus.ensureGroup(s, t.workerGroup()).block(Duration.ofSeconds(10)));
   }
 }

@@ -37,7 +37,7 @@ public final class ChannelFeed {
       AtomicReference<String> high = new AtomicReference<>(lastEventId);
       Flux<ChannelHistory.Item> missed = lastEventId == null
           ? Flux.empty()
-          : history.after(topology.outboundStream(platform), tenant, platform, channel, lastEventId, budget)
+          : history.after(topology.outboundStream(platform, topology.partitionOf(tenant, platform, channel)), tenant, platform, channel, lastEventId, budget)
               .doOnNext(i -> {
                 if (i instanceof ChannelHistory.Missed m) {
                   high.set(m.event().streamId());

@@ -1,5 +1,6 @@
 package io.sgstreams.gateway.webhook;
 
+import java.util.List;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.consume.Delivery;
@@ -55,9 +56,10 @@ public final class WebhookDelivery implements Handler {
 
   /** Starts the webhook consumer on {@code bus}. */
   public Router start(RedisEventBus bus) {
-    String stream = bus.topology().outboundStream(PLATFORM);
+    List<String> streams = bus.topology().outboundStreams(PLATFORM);
     String group = bus.topology().gatewayGroup(PLATFORM);
-    ReceiverOptions opts = ReceiverOptions.of(stream, group, bus.consumerName(), bus.config().consumer());
+    ReceiverOptions opts = ReceiverOptions.of(streams.get(0), group, bus.consumerName(), bus.config().consumer())
+        .withStreams(streams);
     guard = Guard.of("webhook", bus.config().resilience(), timeout, bus.metrics().registry());
     return Router.create(bus, opts, this).start();
   }
