@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.Optional;
 
 /** Reading a platform's outbound stream back in tests. */
-final class Outbound {
+public final class Outbound {
   private Outbound() {}
 
-  static List<OutboundEnvelope> all(RedisEventBus bus, String platform) {
-    return Streams.all(bus, bus.topology().outboundStream(platform)).stream()
+  public static List<OutboundEnvelope> all(RedisEventBus bus, String platform) {
+    return bus.topology().outboundStreams(platform).stream()
+        .flatMap(stream -> Streams.all(bus, stream).stream())
         .map(m -> bus.codec().decode(m.getBody().get(StreamFields.DATA), OutboundEnvelope.class))
         .toList();
   }

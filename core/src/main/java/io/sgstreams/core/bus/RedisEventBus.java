@@ -362,6 +362,65 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
       return redis.call('XADD', unpack(args))
       """, io.lettuce.core.ScriptOutputType.VALUE);
 
+  private static final io.sgstreams.core.redis.internal.RedisScript FENCED_REPLY_ACK = new io.sgstreams.core.redis.internal.RedisScript(
+      "fenced-reply-ack", """
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+        return redis.error_reply('FENCED the lease ' .. KEYS[1] .. ' is no longer held by ' .. ARGV[1])
+      end
+      local n = tonumber(ARGV[4])
+      local args = {KEYS[2]}
+      for i = 5, 4 + n do args[#args + 1] = ARGV[i] end
+      args[#args + 1] = '*'
+      for i = 5 + n, #ARGV do args[#args + 1] = ARGV[i] end
+      local id = redis.call('XADD', unpack(args))
+      redis.call('XACK', KEYS[3], ARGV[2], ARGV[3])
+      return id
+      """, io.lettuce.core.ScriptOutputType.VALUE);
+
+  /**
+   * Adds {@code env} to {@code stream} and acknowledges entry {@code id} of {@code ackStream} for
+   * {@code group}, in one script that first checks {@code fence}'s lease: all three keys share the
+   * partition's hash tag (one slot). Either the reply is written and the entry acknowledged, or
+   * neither (a {@link io.sgstreams.core.consume.Fence#FENCED} error once the lease is gone). The
+   * reply's entry id. Not retried (a retry after a lost reply could write it twice): a failure
+   * leaves the entry pending for redelivery.
+   */
+  public Mono<String> publishAndAck(String stream, Envelope env, io.sgstreams.core.consume.Fence fence,
+      String ackStream, String group, String id) {
+    return Mono.defer(() -> {
+      byte[] data = codec.encode(env);
+      Map<String, byte[]> fields = StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
+      Retention.Tracked known = retention.known(stream);
+      Mono<Retention.Tracked> tracked = known != null ? Mono.just(known) : retention.forStream(stream);
+      return tracked.flatMap(t -> {
+        List<String> trim = t.plan == null ? List.of() : t.plan.trimWords();
+        byte[][] argv = new byte[4 + trim.size() + fields.size() * 2][];
+        int i = 0;
+        argv[i++] = fence.token().getBytes(StandardCharsets.UTF_8);
+        argv[i++] = group.getBytes(StandardCharsets.UTF_8);
+        argv[i++] = id.getBytes(StandardCharsets.UTF_8);
+        argv[i++] = Integer.toString(trim.size()).getBytes(StandardCharsets.UTF_8);
+        for (String w : trim) {
+          argv[i++] = w.getBytes(StandardCharsets.UTF_8);
+        }
+        for (Map.Entry<String, byte[]> f : fields.entrySet()) {
+          argv[i++] = f.getKey().getBytes(StandardCharsets.UTF_8);
+          argv[i++] = f.getValue();
+        }
+        return FENCED_REPLY_ACK.<byte[]>run(redis, new String[] {fence.leaseKey(), stream, ackStream}, argv)
+            .map(b -> new String(b, StandardCharsets.UTF_8))
+            .doOnNext(x -> {
+              t.published();
+              metrics.published(stream);
+            })
+            .onErrorMap(e -> {
+              metrics.publishFailed(stream);
+              return new StreamException("publish failed: " + e.getMessage(), stream, null, null, null, e);
+            });
+      });
+    });
+  }
+
   private Mono<String> xadd(Retention.Tracked t, String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence) {
     if (fence == null) {
       XAddArgs args = t.args;

@@ -52,6 +52,17 @@ public interface Delivery {
   /** XACK (group-committed with other acks). Starts at once; the Mono completes when Redis confirmed it. */
   Mono<Void> ack();
 
+  /**
+   * Settles the entry as acknowledged by {@code publishAndAck}, one command that both writes the
+   * handler's last reply and acknowledges this entry (a script on one slot), instead of an XACK of
+   * its own: no moment exists where the reply is written and the entry still pending, so a crash
+   * or a lost lease cannot make a second consumer answer it again. Starts at once. The default
+   * (for deliveries of other receivers) runs {@code publishAndAck} then {@link #ack()}.
+   */
+  default Mono<Void> ackWith(Mono<Void> publishAndAck) {
+    return publishAndAck.then(Mono.defer(this::ack));
+  }
+
   /** Writes the dead-letter entry (wire contract), then XACKs this one. Starts at once. */
   Mono<Void> deadLetter(Throwable cause);
 

@@ -203,12 +203,7 @@ public final class PartitionedRouter {
         .map(n -> {
           ReceiverOptions opts = base.withStreams(List.of(stream));
           StreamReceiver receiver = StreamReceiver.create(bus, opts, fence);
-          ReplyPublisher publisher = reply -> {
-            String target = bus.streamFor(reply, p);
-            return bus.topology().partitionOfStream(target) == p && bus.topology().partitioned()
-                ? bus.publishFenced(target, reply.envelope(), fence)
-                : bus.publish(target, reply.envelope());
-          };
+          ReplyPublisher publisher = new FencedPublisher(p, fence);
           Router router = factory.create(receiver, publisher);
           Owned o = new Owned(p, fence, router, new long[] {System.currentTimeMillis()});
           owned.put(p, o);
@@ -227,6 +222,45 @@ public final class PartitionedRouter {
           return leases.release(fence).onErrorResume(x -> Mono.just(false)).thenReturn(0L);
         })
         .then();
+  }
+
+  /**
+   * Replies of one leased partition: those to the partition's own keys (same hash tag) are fenced by
+   * the lease, and a result's last reply is written together with the inbound entry's ack in one
+   * script; replies elsewhere (a tool request, another conversation's stream) are published as usual.
+   */
+  private final class FencedPublisher implements ReplyPublisher.Acking {
+    private final int partition;
+    private final Fence fence;
+
+    FencedPublisher(int partition, Fence fence) {
+      this.partition = partition;
+      this.fence = fence;
+    }
+
+    /** A key with this partition's tag (same slot as the lease); with {@code P = 1} nothing is tagged, nothing fenced. */
+    private boolean local(String stream) {
+      return bus.topology().partitioned() && bus.topology().partitionOfStream(stream) == partition;
+    }
+
+    @Override
+    public Mono<String> publish(Reply reply) {
+      return Mono.defer(() -> {
+        String target = bus.streamFor(reply, partition);
+        return local(target) ? bus.publishFenced(target, reply.envelope(), fence) : bus.publish(target, reply.envelope());
+      });
+    }
+
+    @Override
+    public boolean acksWith(Reply reply, Delivery d) {
+      return local(bus.streamFor(reply, partition)) && local(d.stream());
+    }
+
+    @Override
+    public Mono<Void> publishAndAck(Reply reply, Delivery d) {
+      return Mono.defer(() -> bus.publishAndAck(bus.streamFor(reply, partition), reply.envelope(), fence, d.stream(),
+          d.group(), d.id())).then();
+    }
   }
 
   /** XAUTOCLAIM … min-idle 0 … JUSTID until the cursor wraps: every pending entry of the group on {@code stream} becomes ours. */

@@ -14,4 +14,17 @@ public interface ReplyPublisher {
    * target stream refuses new work.
    */
   Mono<String> publish(Reply reply);
+
+  /**
+   * A publisher that can write a delivery's last reply and acknowledge the delivery in one command
+   * ({@link Delivery#ackWith}); the Router uses it for the final reply of every handler result it
+   * {@link #acksWith accepts}.
+   */
+  interface Acking extends ReplyPublisher {
+    /** Whether {@code reply} (the last of a result for {@code d}) can be written together with {@code d}'s ack. */
+    boolean acksWith(Reply reply, Delivery d);
+
+    /** Writes {@code reply} and acknowledges {@code d} in one command; lazy. */
+    Mono<Void> publishAndAck(Reply reply, Delivery d);
+  }
 }

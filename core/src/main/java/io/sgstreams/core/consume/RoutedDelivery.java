@@ -16,6 +16,8 @@ final class RoutedDelivery implements Delivery {
   private final Delivery d;
   private final ReplyPublisher publisher;
   private List<Mono<String>> emits;
+  /** The handler's last reply, kept back to be written together with the ack ({@link ReplyPublisher.Acking}). */
+  volatile Reply deferredFinal;
 
   RoutedDelivery(Delivery d, ReplyPublisher publisher) {
     this.d = d;
@@ -66,6 +68,7 @@ final class RoutedDelivery implements Delivery {
   @Override public Envelope envelope() { return d.envelope(); }
   @Override public Optional<EnvelopeException> decodeError() { return d.decodeError(); }
   @Override public Mono<Void> ack() { return d.ack(); }
+  @Override public Mono<Void> ackWith(Mono<Void> publishAndAck) { return d.ackWith(publishAndAck); }
   @Override public Mono<Void> deadLetter(Throwable cause) { return d.deadLetter(cause); }
   @Override public void release() { d.release(); }
   @Override public boolean settled() { return d.settled(); }

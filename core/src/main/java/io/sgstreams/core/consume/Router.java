@@ -276,7 +276,7 @@ public final class Router {
     return Mono.defer(() -> handler.handle(d))
         .takeUntilOther(d.whenLost())
         // what the handler emitted while it ran is written before its final replies
-        .flatMap(result -> d.emitted().then(Mono.defer(() -> d.lost() || d.settled() ? Mono.<Void>empty() : publishReplies(result))))
+        .flatMap(result -> d.emitted().then(Mono.defer(() -> d.lost() || d.settled() ? Mono.<Void>empty() : publishReplies(result, d))))
         .then(Mono.defer(d::emitted))
         .then(Mono.fromCallable(() -> !d.lost()))
         .onErrorResume(e -> d.lost() ? Mono.just(false) : onFailure(d, e).then(Mono.just(false)))
@@ -290,6 +290,11 @@ public final class Router {
               d.release();
             }
             return Mono.empty();
+          }
+          Reply last = d.deferredFinal;
+          if (last != null && !d.settled()) {
+            // the last reply and the ack in one command (a lease-fenced script): never answered twice
+            return settle(d.ackWith(((ReplyPublisher.Acking) publisher).publishAndAck(last, d)), d);
           }
           return settle(d.ack(), d); // a middleware that dead-lettered it settled it already: ack() returns that
         });
@@ -329,13 +334,22 @@ public final class Router {
     });
   }
 
-  private Mono<Void> publishReplies(HandlerResult result) {
+  private Mono<Void> publishReplies(HandlerResult result, RoutedDelivery d) {
     if (result == null || result.replies().isEmpty()) {
       return Mono.empty();
     }
-    if (result.replies().size() == 1) {
-      return publisher.publish(result.replies().get(0)).then();
+    List<Reply> replies = result.replies();
+    Reply last = replies.get(replies.size() - 1);
+    if (publisher instanceof ReplyPublisher.Acking a && a.acksWith(last, d)) {
+      d.deferredFinal = last; // written with the ack
+      replies = replies.subList(0, replies.size() - 1);
     }
-    return Flux.fromIterable(result.replies()).concatMap(publisher::publish).then();
+    if (replies.isEmpty()) {
+      return Mono.empty();
+    }
+    if (replies.size() == 1) {
+      return publisher.publish(replies.get(0)).then();
+    }
+    return Flux.fromIterable(replies).concatMap(publisher::publish).then();
   }
 }

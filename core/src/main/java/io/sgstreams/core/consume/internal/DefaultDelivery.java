@@ -85,6 +85,11 @@ final class DefaultDelivery implements Delivery {
   }
 
   @Override
+  public Mono<Void> ackWith(Mono<Void> publishAndAck) {
+    return settle(() -> publishAndAck.doOnSuccess(v -> receiver.ackedBy(this)), true);
+  }
+
+  @Override
   public void release() {
     settle(Mono::empty, false);
   }

@@ -364,6 +364,11 @@ public final class DefaultStreamReceiver implements StreamReceiver {
         .then(Mono.defer(() -> ackers.get(d.stream()).ack(d.id())));
   }
 
+  /** {@code d} was acknowledged by a script of its own ({@link DefaultDelivery#ackWith}): counted like an XACK. */
+  void ackedBy(DefaultDelivery d) {
+    metrics.acked(d.stream(), options.group(), 1);
+  }
+
   void settled(DefaultDelivery d) {
     budget.settled();
     pumpAll();
