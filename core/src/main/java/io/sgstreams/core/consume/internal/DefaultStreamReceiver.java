@@ -100,13 +100,17 @@ public final class DefaultStreamReceiver implements StreamReceiver {
       renewers.add(new OwnershipRenewer(this, s));
       janitors.add(new ConsumerJanitor(this, s));
     }
-    Gauge.builder(StreamMetrics.IN_FLIGHT, budget, Budget::inFlight)
-        .tag("stream", String.join(",", options.streams()))
-        .tag("group", options.group())
-        .tag("consumer", options.consumer())
-        .tag("role", metrics.role())
+    // a partition's receiver is made again each time its lease is taken: the gauge follows the latest one
+    io.micrometer.core.instrument.Meter.Id id = new io.micrometer.core.instrument.Meter.Id(StreamMetrics.IN_FLIGHT,
+        io.micrometer.core.instrument.Tags.of("stream", String.join(",", options.streams()), "group", options.group(),
+            "consumer", options.consumer(), "role", metrics.role()), null, null, io.micrometer.core.instrument.Meter.Type.GAUGE);
+    metrics.registry().remove(id);
+    this.inFlightGauge = Gauge.builder(StreamMetrics.IN_FLIGHT, budget, Budget::inFlight)
+        .tags(id.getTagsAsIterable())
         .register(metrics.registry());
   }
+
+  private final Gauge inFlightGauge;
 
   @Override
   public ReceiverOptions options() {
