@@ -68,6 +68,8 @@ public final class RedisStreams implements AutoCloseable {
   private final Object refreshLock = new Object();
   private CompletableFuture<Void> refreshing;
   private volatile long refreshedAtNanos = System.nanoTime();
+  /** Cluster: warms the new masters' connections after a topology change. */
+  private final reactor.core.Disposable topologyWatch;
 
   private RedisStreams(RedisClient client, RedisURI uri, AutoCloseable owned, Duration commandTimeout,
       StatefulRedisConnection<String, byte[]> shared, RedisClusterClient clusterClient,
@@ -79,6 +81,9 @@ public final class RedisStreams implements AutoCloseable {
     this.shared = shared;
     this.clusterClient = clusterClient;
     this.clusterShared = clusterShared;
+    this.topologyWatch = clusterShared == null ? null : clusterClient.getResources().eventBus().get()
+        .filter(e -> e instanceof io.lettuce.core.cluster.event.ClusterTopologyChangedEvent)
+        .subscribe(e -> warmUp(), e -> {});
   }
 
   /** Standalone on {@code client}; {@code shared} is connected here when null. */
@@ -94,7 +99,30 @@ public final class RedisStreams implements AutoCloseable {
       RedisURI seed, Duration commandTimeout) {
     StatefulRedisClusterConnection<String, byte[]> c = clusterClient.connect(CODEC);
     c.setTimeout(commandTimeout);
-    return new RedisStreams(nodeClient, seed, owned, commandTimeout, null, clusterClient, c);
+    RedisStreams s = new RedisStreams(nodeClient, seed, owned, commandTimeout, null, clusterClient, c);
+    try {
+      s.warmUp().get(commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.debug("not every master connected at once: {}", e.toString());
+    }
+    return s;
+  }
+
+  /**
+   * Opens the shared cluster connection's connection to every master now. With {@code
+   * REJECT_COMMANDS}, Lettuce rejects a command whose node connection is still being opened
+   * ("Currently not connected"); opened lazily, the first commands to each master would fail.
+   */
+  private CompletableFuture<Void> warmUp() {
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (RedisClusterNode n : clusterShared.getPartitions()) {
+      if (n.is(RedisClusterNode.NodeFlag.UPSTREAM) && !n.hasNoSlots()) {
+        // keyed like the slot routing's connections (by host and port, write intent), not by node id
+        all.add(clusterShared.getConnectionAsync(n.getUri().getHost(), n.getUri().getPort(),
+            io.lettuce.core.protocol.ConnectionIntent.WRITE).exceptionally(e -> null));
+      }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
   }
 
   /**
@@ -287,6 +315,9 @@ public final class RedisStreams implements AutoCloseable {
           if (owner == null) {
             throw new io.lettuce.core.RedisConnectionException("no master serves slot " + slot + " (key " + key + ") yet");
           }
+          // the shared connection's connection to it: for its CLIENT UNBLOCK and the slot's commands
+          clusterShared.getConnectionAsync(owner.getUri().getHost(), owner.getUri().getPort(),
+              io.lettuce.core.protocol.ConnectionIntent.WRITE);
           return nodeUri(owner.getUri());
         }))
         .flatMap(nodeUri -> Mono.fromCompletionStage(() -> client.connectAsync(CODEC, nodeUri).toCompletableFuture())
@@ -407,7 +438,7 @@ public final class RedisStreams implements AutoCloseable {
     public void unblock() {
       Long known = id;
       if (known != null) {
-        shared.getConnectionAsync(host, port)
+        shared.getConnectionAsync(host, port, io.lettuce.core.protocol.ConnectionIntent.WRITE)
             .thenCompose(c -> c.async().clientUnblock(known, UnblockType.TIMEOUT))
             .whenComplete((v, e) -> {
               if (e != null) {
@@ -440,6 +471,9 @@ public final class RedisStreams implements AutoCloseable {
 
   @Override
   public void close() {
+    if (topologyWatch != null) {
+      topologyWatch.dispose();
+    }
     if (clusterShared != null) {
       clusterShared.close();
     } else {
