@@ -4,7 +4,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.reactive.RedisReactiveCommands;
+import io.lettuce.core.cluster.api.reactive.RedisClusterReactiveCommands;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sgstreams.core.config.SgConfig;
 import io.sgstreams.core.config.Topology;
@@ -484,9 +484,12 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     return Flux.fromIterable(streams).concatMap(s -> redis.commands().del(s)).reduce(0L, Long::sum);
   }
 
-  /** Redis's own CPU time so far ({@code used_cpu_sys + used_cpu_user} from {@code INFO cpu}), in seconds. */
+  /**
+   * Redis's own CPU time so far ({@code used_cpu_sys + used_cpu_user} from {@code INFO cpu}), in
+   * seconds; on a cluster, the sum over its masters.
+   */
   public Mono<Double> serverCpuSeconds() {
-    return redis.commands().info("cpu").map(info -> {
+    return redis.onEachMaster(c -> c.info("cpu")).map(info -> {
       double cpu = 0;
       for (String l : info.split("\r?\n")) {
         if (l.startsWith("used_cpu_sys:") || l.startsWith("used_cpu_user:")) {
@@ -494,7 +497,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
         }
       }
       return cpu;
-    });
+    }).reduce(0.0, Double::sum);
   }
 
   /** True when Redis answers PING within the command timeout (readiness). */
@@ -504,7 +507,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
 
   /** XINFO STREAM + XINFO GROUPS for {@code stream}. */
   public Mono<StreamInfo> streamInfo(String stream) {
-    RedisReactiveCommands<String, byte[]> c = redis.commands();
+    RedisClusterReactiveCommands<String, byte[]> c = redis.commands();
     Mono<Map<String, Object>> info = c.xinfoStream(stream).collectList().map(RedisEventBus::pairs);
     Mono<List<GroupInfo>> groups = c.xinfoGroups(stream)
         .map(o -> toGroupInfo(pairs(asList(o))))
@@ -535,7 +538,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
    * ({@code XPENDING … - + 1}). A missing key reads as an empty stream without groups.
    */
   public Mono<StreamState> streamState(String stream) {
-    RedisReactiveCommands<String, byte[]> c = redis.commands();
+    RedisClusterReactiveCommands<String, byte[]> c = redis.commands();
     return Mono.defer(() -> {
       long now = System.currentTimeMillis();
       return c.xinfoGroups(stream)
@@ -582,7 +585,8 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
 
   /**
    * Stream keys whose names start with {@code prefix} (SCAN MATCH … TYPE stream, at most {@code limit}):
-   * the per-worker reply streams in use. On one Redis; a cluster would need a SCAN per master.
+   * the per-worker reply streams in use. On a cluster, every master is scanned (Lettuce's cluster
+   * SCAN goes from one master's keys to the next).
    */
   public Flux<String> scanStreams(String prefix, int limit) {
     io.lettuce.core.ScanArgs args = io.lettuce.core.ScanArgs.Builder.matches(escapeGlob(prefix) + "*").limit(500);

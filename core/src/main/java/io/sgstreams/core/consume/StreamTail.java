@@ -2,9 +2,9 @@ package io.sgstreams.core.consume;
 
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.bus.StreamEntry;
+import io.sgstreams.core.redis.internal.BlockingConnection;
 import io.sgstreams.core.redis.internal.RedisErrors;
 import java.time.Duration;
 import java.util.List;
@@ -32,7 +32,7 @@ public final class StreamTail {
   private final RedisEventBus bus;
   private final String stream;
   private final Consumer<StreamEntry> sink;
-  private volatile StatefulRedisConnection<String, byte[]> conn;
+  private volatile BlockingConnection conn;
   private volatile boolean stopped;
   private volatile boolean healthy;
   private volatile String lastId;
@@ -98,12 +98,12 @@ public final class StreamTail {
         .subscribe(this::onBatch, this::onError);
   }
 
-  private Mono<StatefulRedisConnection<String, byte[]>> connection() {
-    StatefulRedisConnection<String, byte[]> c = conn;
+  private Mono<BlockingConnection> connection() {
+    BlockingConnection c = conn;
     if (c != null && c.isOpen()) {
       return Mono.just(c);
     }
-    return bus.connections().dedicated(BLOCK).doOnNext(nc -> conn = nc);
+    return bus.connections().dedicated(BLOCK, stream).doOnNext(nc -> conn = nc);
   }
 
   private void onBatch(List<StreamMessage<String, byte[]>> batch) {
@@ -129,7 +129,7 @@ public final class StreamTail {
     }
     failures++;
     healthy = false;
-    StatefulRedisConnection<String, byte[]> c = conn;
+    BlockingConnection c = conn;
     conn = null;
     if (c != null) {
       c.closeAsync();
@@ -144,7 +144,7 @@ public final class StreamTail {
   /** Stops following: closing the connection ends the blocked read at once. */
   public Mono<Void> stop() {
     stopped = true;
-    StatefulRedisConnection<String, byte[]> c = conn;
+    BlockingConnection c = conn;
     conn = null;
     return c == null ? Mono.empty() : Mono.fromCompletionStage(c.closeAsync()).onErrorResume(e -> Mono.empty());
   }

@@ -1,8 +1,8 @@
 package io.sgstreams.core.redis;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
+import io.sgstreams.core.redis.internal.RedisClients;
 import io.sgstreams.core.redis.internal.RedisStreams;
+import io.sgstreams.core.redis.internal.RedisUrl;
 import java.time.Duration;
 
 /**
@@ -10,33 +10,44 @@ import java.time.Duration;
  * {@link io.sgstreams.core.bus.RedisEventBus} of the process shares, each bus opening its own
  * connections on it. Open one per process ({@link #connect(String)}) and close it after the buses.
  * Opaque on purpose: Redis is reached only through core's typed services.
+ *
+ * <p>The URL may name one server ({@code redis://h:p}) or a Redis Cluster ({@code
+ * redis-cluster://h1:p1,h2:p2}, {@code rediss-cluster://…}, or {@code redis://} with several
+ * hosts); a single-host URL that points at a cluster node switches to cluster mode when the first
+ * bus opens (see {@link RedisUrl}).
  */
 public final class Redis implements AutoCloseable {
-  private final RedisClient client;
-  private final RedisURI uri;
+  private final RedisClients clients;
 
-  private Redis(RedisClient client, RedisURI uri) {
-    this.client = client;
-    this.uri = uri;
+  private Redis(RedisClients clients) {
+    this.clients = clients;
   }
 
-  /** A client set up for this pipeline ({@link RedisStreams#newClient()}) for {@code url}. Connects lazily. */
+  /** Clients set up for this pipeline ({@link RedisStreams#newClient()}) for {@code url}. Connects lazily. */
   public static Redis connect(String url) {
-    return new Redis(RedisStreams.newClient(), RedisURI.create(url));
+    return new Redis(RedisClients.create(url));
   }
 
   /** The URL with any password masked. */
   public String displayUrl() {
-    return uri.toString().replaceAll("//[^@/]*@", "//***@");
+    RedisUrl u = clients.url();
+    return u.seeds().size() == 1 && !u.cluster()
+        ? RedisUrl.mask(u.single().toString())
+        : RedisUrl.mask(u.original());
   }
 
-  /** For core's own use: the Lettuce client and address. */
+  /** True once a bus found a Redis Cluster (the URL says so, or the server is a cluster node). */
+  public boolean isCluster() {
+    return clients.isCluster();
+  }
+
+  /** For core's own use: connections on the process's clients (the first call decides standalone or cluster). */
   public RedisStreams open() {
-    return RedisStreams.using(client, uri);
+    return clients.open(Duration.ofSeconds(10));
   }
 
   @Override
   public void close() {
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    clients.close();
   }
 }

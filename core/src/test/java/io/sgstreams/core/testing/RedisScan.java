@@ -4,7 +4,7 @@ import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.reactive.RedisReactiveCommands;
+import io.lettuce.core.cluster.api.reactive.RedisClusterReactiveCommands;
 import io.sgstreams.core.bus.RedisEventBus;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,7 +16,7 @@ public final class RedisScan {
 
   /** The keys whose name or content (any element, field or value) contains {@code text}; empty when none does. */
   public static List<String> whereFound(RedisEventBus bus, String text) {
-    RedisReactiveCommands<String, byte[]> c = bus.connections().commands();
+    RedisClusterReactiveCommands<String, byte[]> c = bus.connections().commands();
     List<String> found = new ArrayList<>();
     ScanCursor cursor = ScanCursor.INITIAL;
     do {
@@ -31,7 +31,7 @@ public final class RedisScan {
     return found;
   }
 
-  private static boolean contentContains(RedisReactiveCommands<String, byte[]> c, String key, String text) {
+  private static boolean contentContains(RedisClusterReactiveCommands<String, byte[]> c, String key, String text) {
     String type = c.type(key).block();
     List<String> parts = new ArrayList<>();
     switch (type == null ? "none" : type) {

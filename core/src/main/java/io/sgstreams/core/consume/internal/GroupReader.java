@@ -2,10 +2,9 @@ package io.sgstreams.core.consume.internal;
 
 import io.lettuce.core.Consumer;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.UnblockType;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.sgstreams.core.consume.ReceiverOptions;
+import io.sgstreams.core.redis.internal.BlockingConnection;
 import io.sgstreams.core.redis.internal.RedisErrors;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,8 +34,7 @@ final class GroupReader {
   private final ReceiverOptions options;
   final String stream;
   final AtomicBoolean busy = new AtomicBoolean();
-  private volatile StatefulRedisConnection<String, byte[]> conn;
-  private volatile Long clientId;
+  private volatile BlockingConnection conn;
   private volatile boolean backingOff;
   /** A blocking XREADGROUP is outstanding (may be unblocked for a claim). */
   private volatile boolean blocking;
@@ -67,18 +65,19 @@ final class GroupReader {
     connection().flatMap(c -> read(c, n)).subscribe(entries -> onBatch(n, entries), e -> onError(n, e));
   }
 
-  private Mono<StatefulRedisConnection<String, byte[]>> connection() {
-    StatefulRedisConnection<String, byte[]> c = conn;
+  private Mono<BlockingConnection> connection() {
+    BlockingConnection c = conn;
     if (c != null && c.isOpen()) {
       return Mono.just(c);
     }
-    return rx.bus().connections().dedicated(options.readBlock())
-        .flatMap(nc -> nc.reactive().clientId().doOnNext(id -> clientId = id).thenReturn(nc)
+    // on a cluster: a connection to the master owning the stream's slot (looked up anew after a failure)
+    return rx.bus().connections().dedicated(options.readBlock(), stream)
+        .flatMap(nc -> nc.clientId().thenReturn(nc)
             .doOnError(e -> nc.closeAsync()))
         .doOnNext(nc -> conn = nc);
   }
 
-  private Mono<List<Entry>> read(StatefulRedisConnection<String, byte[]> c, int n) {
+  private Mono<List<Entry>> read(BlockingConnection c, int n) {
     // async, not reactive: a reactive command allocates a publisher, a queue and a collector
     // per call, and at low rates every message costs one blocking read
     Consumer<String> me = Consumer.from(options.group(), options.consumer());
@@ -164,16 +163,15 @@ final class GroupReader {
 
   /** Ends an outstanding blocking read at once (it returns what it has, usually nothing). */
   void unblock() {
-    Long id = clientId;
-    if (blocking && id != null) {
-      rx.bus().connections().commands().clientUnblock(id, UnblockType.TIMEOUT).subscribe(v -> {}, e -> {});
+    BlockingConnection c = conn;
+    if (blocking && c != null) {
+      c.unblock(); // CLIENT UNBLOCK to the node the read is blocked on
     }
   }
 
   void closeConnection() {
-    StatefulRedisConnection<String, byte[]> c = conn;
+    BlockingConnection c = conn;
     conn = null;
-    clientId = null;
     if (c != null) {
       c.closeAsync();
     }

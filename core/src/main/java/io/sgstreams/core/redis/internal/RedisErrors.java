@@ -21,7 +21,8 @@ public final class RedisErrors {
 
   /**
    * Errors that go away by themselves: lost or refused connections, timeouts, a server that is
-   * loading or failing over, cluster redirections.
+   * loading or failing over, cluster redirections (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), an unblocked
+   * read, commands rejected while a (cluster node) connection is down.
    */
   public static boolean isTransient(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
@@ -37,7 +38,8 @@ public final class RedisErrors {
             || m.startsWith("TRYAGAIN") || m.startsWith("CLUSTERDOWN") || m.startsWith("MASTERDOWN")
             || m.startsWith("UNBLOCKED") || m.startsWith("READONLY") || m.startsWith("BUSY");
       }
-      if (c instanceof RedisException && message(c).contains("Connection")) {
+      if (c instanceof RedisException && (message(c).contains("Connection") || message(c).contains("not connected")
+          || message(c).contains("Commands are rejected") || message(c).contains("connection closed"))) {
         return true;
       }
     }

@@ -5,9 +5,14 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.UnblockType;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.reactive.RedisReactiveCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.reactive.RedisClusterReactiveCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -16,8 +21,15 @@ import io.lettuce.core.resource.NettyCustomizer;
 import io.netty.channel.Channel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -26,32 +38,106 @@ import reactor.core.publisher.Mono;
  * blocking reader, because a blocking XREADGROUP holds its connection and would delay every
  * other command queued behind it (lettuce #917).
  *
+ * <p>Against one server the shared connection is a plain one. Against a Redis Cluster ({@link
+ * RedisClients} decides) it is a cluster connection that routes every command by its key (a
+ * script by its first key; every command the project sends touches one slot), and a blocking
+ * reader's connection goes to the master that owns its key's slot ({@link #dedicated}).
+ *
  * <p>Keys are strings, values raw bytes: envelopes stay MessagePack end to end.
  */
 public final class RedisStreams implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisStreams.class);
   public static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
   /** Commands queued while disconnected; past this they fail at once instead of piling up. */
   public static final int REQUEST_QUEUE_SIZE = 100_000;
+  /** A blocking reader's new connection reads the cluster topology again unless it was read this recently. */
+  private static final Duration TOPOLOGY_FRESH = Duration.ofSeconds(1);
 
+  /** Standalone: every connection. Cluster: the blocking readers' connections to one master. */
   private final RedisClient client;
+  /** Standalone: the server. Cluster: the first seed (credentials and TLS of every node). */
   private final RedisURI uri;
-  private final boolean ownsClient;
+  /** Closed with this object (its own clients); null when the clients are the caller's. */
+  private final AutoCloseable owned;
   private final Duration commandTimeout;
+  /** Standalone only. */
   private final StatefulRedisConnection<String, byte[]> shared;
+  /** Cluster only. */
+  private final RedisClusterClient clusterClient;
+  private final StatefulRedisClusterConnection<String, byte[]> clusterShared;
+  private final Object refreshLock = new Object();
+  private CompletableFuture<Void> refreshing;
+  private volatile long refreshedAtNanos = System.nanoTime();
+  /** Cluster: warms the new masters' connections after a topology change. */
+  private final reactor.core.Disposable topologyWatch;
 
-  private RedisStreams(RedisClient client, RedisURI uri, boolean ownsClient, Duration commandTimeout) {
+  private RedisStreams(RedisClient client, RedisURI uri, AutoCloseable owned, Duration commandTimeout,
+      StatefulRedisConnection<String, byte[]> shared, RedisClusterClient clusterClient,
+      StatefulRedisClusterConnection<String, byte[]> clusterShared) {
     this.client = client;
     this.uri = uri;
-    this.ownsClient = ownsClient;
+    this.owned = owned;
     this.commandTimeout = commandTimeout;
-    this.shared = client.connect(CODEC, uri);
-    this.shared.setTimeout(commandTimeout);
+    this.shared = shared;
+    this.clusterClient = clusterClient;
+    this.clusterShared = clusterShared;
+    this.topologyWatch = clusterShared == null ? null : clusterClient.getResources().eventBus().get()
+        .filter(e -> e instanceof io.lettuce.core.cluster.event.ClusterTopologyChangedEvent)
+        .subscribe(e -> warmUp(), e -> {});
   }
 
-  /** A client of our own for {@code redisUrl}, closed with this object. */
+  /** Standalone on {@code client}; {@code shared} is connected here when null. */
+  static RedisStreams standalone(AutoCloseable owned, RedisClient client, RedisURI uri,
+      StatefulRedisConnection<String, byte[]> shared, Duration commandTimeout) {
+    StatefulRedisConnection<String, byte[]> c = shared != null ? shared : client.connect(CODEC, uri);
+    c.setTimeout(commandTimeout);
+    return new RedisStreams(client, uri, owned, commandTimeout, c, null, null);
+  }
+
+  /** Cluster mode on {@code clusterClient}; {@code nodeClient} opens the blocking readers' connections. */
+  static RedisStreams cluster(AutoCloseable owned, RedisClusterClient clusterClient, RedisClient nodeClient,
+      RedisURI seed, Duration commandTimeout) {
+    StatefulRedisClusterConnection<String, byte[]> c = clusterClient.connect(CODEC);
+    c.setTimeout(commandTimeout);
+    RedisStreams s = new RedisStreams(nodeClient, seed, owned, commandTimeout, null, clusterClient, c);
+    try {
+      s.warmUp().get(commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.debug("not every master connected at once: {}", e.toString());
+    }
+    return s;
+  }
+
+  /**
+   * Opens the shared cluster connection's connection to every master now. With {@code
+   * REJECT_COMMANDS}, Lettuce rejects a command whose node connection is still being opened
+   * ("Currently not connected"); opened lazily, the first commands to each master would fail.
+   */
+  private CompletableFuture<Void> warmUp() {
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (RedisClusterNode n : clusterShared.getPartitions()) {
+      if (n.is(RedisClusterNode.NodeFlag.UPSTREAM) && !n.hasNoSlots()) {
+        // keyed like the slot routing's connections (by host and port, write intent), not by node id
+        all.add(clusterShared.getConnectionAsync(n.getUri().getHost(), n.getUri().getPort(),
+            io.lettuce.core.protocol.ConnectionIntent.WRITE).exceptionally(e -> null));
+      }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * A client of our own for {@code redisUrl}, closed with this object: a cluster when the URL says
+   * so or the server is a cluster node (see {@link RedisUrl}, {@link RedisClients}).
+   */
   public static RedisStreams connect(String redisUrl) {
-    RedisURI uri = RedisURI.create(redisUrl);
-    return new RedisStreams(newClient(), uri, true, Duration.ofSeconds(10));
+    RedisClients clients = RedisClients.create(redisUrl);
+    try {
+      RedisStreams s = clients.open(Duration.ofSeconds(10));
+      return new RedisStreams(s.client, s.uri, clients, s.commandTimeout, s.shared, s.clusterClient, s.clusterShared);
+    } catch (RuntimeException e) {
+      clients.close();
+      throw e;
+    }
   }
 
   /**
@@ -59,7 +145,8 @@ public final class RedisStreams implements AutoCloseable {
    * on every connection. Lettuce flushes after every command; under load that is one write
    * syscall per command. Netty's {@link FlushConsolidationHandler} merges the flushes issued
    * while a read is in progress (the replies that triggered them) or within one event-loop
-   * turn, so pipelined commands leave in one write. The caller shuts the client down.
+   * turn, so pipelined commands leave in one write. The caller shuts the client down (which
+   * shuts its resources down too: shut down any other client on them first).
    */
   public static RedisClient newClient() {
     ClientResources resources = ClientResources.builder()
@@ -95,9 +182,9 @@ public final class RedisStreams implements AutoCloseable {
     }
   }
 
-  /** Uses a caller's client (its options are left as they are); the client is not closed here. */
+  /** Uses a caller's client (its options are left as they are); the client is not closed here. Standalone. */
   public static RedisStreams using(RedisClient client, RedisURI uri) {
-    return new RedisStreams(client, uri, false, Duration.ofSeconds(10));
+    return standalone(null, client, uri, null, Duration.ofSeconds(10));
   }
 
   /**
@@ -116,41 +203,288 @@ public final class RedisStreams implements AutoCloseable {
         .build();
   }
 
-  /** The shared, pipelined connection's reactive commands: never send a blocking command here. */
-  public RedisReactiveCommands<String, byte[]> commands() {
-    return shared.reactive();
+  /** True against a Redis Cluster. */
+  public boolean isCluster() {
+    return clusterShared != null;
+  }
+
+  /**
+   * The shared, pipelined connection's reactive commands: never send a blocking command here. On
+   * a cluster, keyed commands go to their slot's master; keyless ones (PING, INFO) to one node:
+   * use {@link #onEachMaster} for a figure of the whole cluster.
+   */
+  public RedisClusterReactiveCommands<String, byte[]> commands() {
+    return clusterShared != null ? clusterShared.reactive() : shared.reactive();
   }
 
   /**
    * The same shared connection's async commands, for the per-message paths (XADD, XACK): a
    * reactive command allocates a publisher and a queue per call, the async one only a future.
    */
-  public RedisAsyncCommands<String, byte[]> async() {
-    return shared.async();
+  public RedisClusterAsyncCommands<String, byte[]> async() {
+    return clusterShared != null ? clusterShared.async() : shared.async();
   }
 
   public Duration commandTimeout() {
     return commandTimeout;
   }
 
-  /**
-   * A new connection of its own for one blocking reader, with a command timeout above its BLOCK
-   * time. The caller closes it.
-   */
-  public Mono<StatefulRedisConnection<String, byte[]>> dedicated(Duration block) {
-    return Mono.fromCompletionStage(() -> client.connectAsync(CODEC, uri).toCompletableFuture())
-        .doOnNext(c -> c.setTimeout(block.plus(commandTimeout)));
+  /** One master and the hash slots it serves, as {@code [first, last]} ranges. */
+  public record Master(String nodeId, String host, int port, List<int[]> slotRanges) {
+    public boolean serves(int slot) {
+      for (int[] r : slotRanges) {
+        if (slot >= r[0] && slot <= r[1]) {
+          return true;
+        }
+      }
+      return false;
+    }
   }
 
+  /**
+   * The masters and their slot ranges, as the client knows the topology now. Standalone: the one
+   * server, every slot, node id {@code ""}.
+   */
+  public List<Master> masters() {
+    if (clusterShared == null) {
+      return List.of(new Master("", uri.getHost(), uri.getPort(), List.<int[]>of(new int[] {0, SlotHash.SLOT_COUNT - 1})));
+    }
+    List<Master> out = new ArrayList<>();
+    for (RedisClusterNode n : clusterShared.getPartitions()) {
+      if (n.is(RedisClusterNode.NodeFlag.UPSTREAM) && !n.hasNoSlots() && !n.is(RedisClusterNode.NodeFlag.FAIL)) {
+        out.add(new Master(n.getNodeId(), n.getUri().getHost(), n.getUri().getPort(), ranges(n.getSlots())));
+      }
+    }
+    return out;
+  }
+
+  private static List<int[]> ranges(List<Integer> slots) {
+    List<Integer> sorted = new ArrayList<>(slots);
+    sorted.sort(null);
+    List<int[]> out = new ArrayList<>();
+    int[] cur = null;
+    for (int s : sorted) {
+      if (cur != null && s == cur[1] + 1) {
+        cur[1] = s;
+      } else {
+        cur = new int[] {s, s};
+        out.add(cur);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code command} on one given master (by its node id; standalone: the one server, any id),
+   * e.g. {@code INFO commandstats} of one shard.
+   */
+  public <T> Flux<T> onMaster(String nodeId, Function<RedisClusterReactiveCommands<String, byte[]>, ? extends Publisher<T>> command) {
+    if (clusterShared == null) {
+      return Flux.defer(() -> command.apply(shared.reactive()));
+    }
+    return Mono.fromCompletionStage(() -> clusterShared.getConnectionAsync(nodeId))
+        .flatMapMany(c -> command.apply(c.reactive()));
+  }
+
+  /** {@code command} on every master (standalone: the one server), their results merged. */
+  public <T> Flux<T> onEachMaster(Function<RedisClusterReactiveCommands<String, byte[]>, ? extends Publisher<T>> command) {
+    if (clusterShared == null) {
+      return Flux.defer(() -> command.apply(shared.reactive()));
+    }
+    return Flux.defer(() -> Flux.fromIterable(masters())).flatMap(m -> onMaster(m.nodeId(), command));
+  }
+
+  /**
+   * A new connection of its own for one blocking reader of {@code key}, with a command timeout
+   * above its BLOCK time. Standalone: a new connection to the server. Cluster: a new connection
+   * to the master that owns {@code key}'s slot, looked up in a topology read again (unless it was
+   * read within the last second): a reader that lost its connection to a failover or a
+   * resharding finds the slot's new owner. The caller closes it.
+   */
+  public Mono<BlockingConnection> dedicated(Duration block, String key) {
+    Duration timeout = block.plus(commandTimeout);
+    if (clusterShared == null) {
+      return Mono.fromCompletionStage(() -> client.connectAsync(CODEC, uri).toCompletableFuture())
+          .doOnNext(c -> c.setTimeout(timeout))
+          .map(c -> new Standalone(c, shared));
+    }
+    int slot = SlotHash.getSlot(key);
+    return freshTopology()
+        .then(Mono.fromCallable(() -> {
+          RedisClusterNode owner = clusterShared.getPartitions().getMasterBySlot(slot);
+          if (owner == null) {
+            throw new io.lettuce.core.RedisConnectionException("no master serves slot " + slot + " (key " + key + ") yet");
+          }
+          // the shared connection's connection to it: for its CLIENT UNBLOCK and the slot's commands
+          clusterShared.getConnectionAsync(owner.getUri().getHost(), owner.getUri().getPort(),
+              io.lettuce.core.protocol.ConnectionIntent.WRITE);
+          return nodeUri(owner.getUri());
+        }))
+        .flatMap(nodeUri -> Mono.fromCompletionStage(() -> client.connectAsync(CODEC, nodeUri).toCompletableFuture())
+            .doOnNext(c -> c.setTimeout(timeout))
+            .map(c -> (BlockingConnection) new ClusterNode(c, nodeUri.getHost(), nodeUri.getPort(), clusterShared)));
+  }
+
+  /** Completes once the topology was read within {@link #TOPOLOGY_FRESH}; concurrent callers share one refresh. */
+  private Mono<Void> freshTopology() {
+    return Mono.defer(() -> {
+      CompletableFuture<Void> f;
+      synchronized (refreshLock) {
+        if (refreshing == null || refreshing.isDone()) {
+          if (System.nanoTime() - refreshedAtNanos < TOPOLOGY_FRESH.toNanos()) {
+            return Mono.empty();
+          }
+          refreshing = clusterClient.refreshPartitionsAsync().toCompletableFuture()
+              .whenComplete((v, e) -> refreshedAtNanos = System.nanoTime());
+        }
+        f = refreshing;
+      }
+      // a failed refresh leaves the topology known so far: the connection may then fail, and is retried
+      return Mono.fromCompletionStage(f).onErrorResume(e -> {
+        log.debug("topology refresh failed: {}", e.toString());
+        return Mono.empty();
+      });
+    });
+  }
+
+  /** {@code node} with the seed's credentials, TLS and client name. */
+  private RedisURI nodeUri(RedisURI node) {
+    RedisURI.Builder b = RedisURI.Builder.redis(node.getHost(), node.getPort())
+        .withSsl(uri.isSsl())
+        .withStartTls(uri.isStartTls())
+        .withVerifyPeer(uri.getVerifyMode())
+        .withTimeout(uri.getTimeout());
+    if (uri.getCredentialsProvider() != null) {
+      b.withAuthentication(uri);
+    }
+    if (uri.getClientName() != null) {
+      b.withClientName(uri.getClientName());
+    }
+    return b.build();
+  }
+
+  /** Today's standalone reader connection: CLIENT UNBLOCK goes over the shared connection (same server). */
+  private static final class Standalone implements BlockingConnection {
+    private final StatefulRedisConnection<String, byte[]> conn;
+    private final StatefulRedisConnection<String, byte[]> shared;
+    private volatile Long id;
+
+    Standalone(StatefulRedisConnection<String, byte[]> conn, StatefulRedisConnection<String, byte[]> shared) {
+      this.conn = conn;
+      this.shared = shared;
+    }
+
+    @Override
+    public RedisClusterAsyncCommands<String, byte[]> async() {
+      return conn.async();
+    }
+
+    @Override
+    public Mono<Long> clientId() {
+      Long known = id;
+      return known != null ? Mono.just(known) : conn.reactive().clientId().doOnNext(v -> id = v);
+    }
+
+    @Override
+    public void unblock() {
+      Long known = id;
+      if (known != null) {
+        shared.reactive().clientUnblock(known, UnblockType.TIMEOUT).subscribe(v -> {}, e -> {});
+      }
+    }
+
+    @Override
+    public boolean isOpen() {
+      return conn.isOpen();
+    }
+
+    @Override
+    public CompletableFuture<Void> closeAsync() {
+      return conn.closeAsync();
+    }
+  }
+
+  /**
+   * A reader connection to one cluster master: CLIENT UNBLOCK goes to that same node, over the
+   * shared cluster connection's connection to it (a client id means nothing on another node).
+   */
+  private static final class ClusterNode implements BlockingConnection {
+    private final StatefulRedisConnection<String, byte[]> conn;
+    private final String host;
+    private final int port;
+    private final StatefulRedisClusterConnection<String, byte[]> shared;
+    private volatile Long id;
+
+    ClusterNode(StatefulRedisConnection<String, byte[]> conn, String host, int port,
+        StatefulRedisClusterConnection<String, byte[]> shared) {
+      this.conn = conn;
+      this.host = host;
+      this.port = port;
+      this.shared = shared;
+    }
+
+    @Override
+    public RedisClusterAsyncCommands<String, byte[]> async() {
+      return conn.async();
+    }
+
+    @Override
+    public Mono<Long> clientId() {
+      Long known = id;
+      return known != null ? Mono.just(known) : conn.reactive().clientId().doOnNext(v -> id = v);
+    }
+
+    @Override
+    public void unblock() {
+      Long known = id;
+      if (known != null) {
+        shared.getConnectionAsync(host, port, io.lettuce.core.protocol.ConnectionIntent.WRITE)
+            .thenCompose(c -> c.async().clientUnblock(known, UnblockType.TIMEOUT))
+            .whenComplete((v, e) -> {
+              if (e != null) {
+                log.debug("CLIENT UNBLOCK {} on {}:{} failed: {}", known, host, port, e.toString());
+              }
+            });
+      }
+    }
+
+    @Override
+    public boolean isOpen() {
+      return conn.isOpen();
+    }
+
+    @Override
+    public CompletableFuture<Void> closeAsync() {
+      return conn.closeAsync();
+    }
+
+    @Override
+    public String toString() {
+      return "reader connection to " + host + ":" + port;
+    }
+  }
+
+  /** Standalone: the server. Cluster: the first seed. */
   public RedisURI uri() {
     return uri;
   }
 
   @Override
   public void close() {
-    shared.close();
-    if (ownsClient) {
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    if (topologyWatch != null) {
+      topologyWatch.dispose();
+    }
+    if (clusterShared != null) {
+      clusterShared.close();
+    } else {
+      shared.close();
+    }
+    if (owned != null) {
+      try {
+        owned.close();
+      } catch (Exception e) {
+        log.debug("closing Redis clients failed: {}", e.toString());
+      }
     }
   }
 }
