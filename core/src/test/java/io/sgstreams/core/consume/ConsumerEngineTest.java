@@ -114,6 +114,39 @@ class ConsumerEngineTest {
     assertEquals(500.0, b.metrics().registry().get("sg.messages.acked").tag("stream", t.inboundStream()).counter().count());
   }
 
+  /**
+   * Shared assignment over partitions: one receiver reads every partition's stream, each with a
+   * blocking reader. Most partitions stay empty (their readers block for a minute) while a few get
+   * every entry: the readers of the busy partitions must not starve behind the blocked ones (they
+   * once did: the first reader blocked with every slot reserved).
+   */
+  @Test
+  void aReceiverOfManyPartitionsReadsTheBusyOnesWhileTheOthersBlock() {
+    SgConfig c = config.withPartitions(12);
+    RedisEventBus b = bus(Role.WORKER, c);
+    b.ensureStreams(List.of()).block();
+    Topology pt = c.topology();
+    ReceiverOptions o = ReceiverOptions.of(pt.inboundStream(0), pt.workerGroup(), "worker-p", c.consumer())
+        .withStreams(pt.inboundStreams()).withMaxInFlight(8).withReadBlock(Duration.ofSeconds(60));
+    start(b, o, echo());
+    // two conversations: at most two partitions get entries, ten stay empty
+    List<InboundEnvelope> sent = publish(b, 300, "busy-", 2);
+    Set<Integer> used = new HashSet<>();
+    sent.forEach(e -> used.add(b.partitionOf(e)));
+    assertTrue(used.size() <= 2, "two partitions at most: " + used);
+    Set<String> ids = new HashSet<>();
+    sent.forEach(e -> ids.add(e.id()));
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      Set<String> answered = new HashSet<>();
+      for (String s : pt.outboundStreams("web")) {
+        for (StreamMessage<String, byte[]> m : Streams.all(b, s)) {
+          answered.add(((OutboundEnvelope) b.codec().decode(m.getBody().get("data"))).inReplyTo());
+        }
+      }
+      return answered.containsAll(ids);
+    });
+  }
+
   @Test
   void entriesLeftPendingByADeadConsumerAreReclaimedByAnother() {
     RedisEventBus b = bus(Role.WORKER, config);

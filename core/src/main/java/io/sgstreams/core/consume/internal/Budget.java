@@ -28,7 +28,25 @@ public final class Budget {
 
   /** Slots for a read: up to {@code max}; 0 when there is no demand, no free slot, or a claim is waiting. */
   public synchronized int reserveRead(int max) {
-    return claimsWaiting > 0 ? 0 : take(max);
+    return reserveRead(max, 0);
+  }
+
+  /**
+   * As {@link #reserveRead(int)}, leaving {@code keepBack} slots (of demand and of free slots) for
+   * the other readers that have no read outstanding, one each, but always at least one for this
+   * reader when any is free. A receiver of several streams (the partitions of a stream) has one
+   * blocking reader per stream: without this the first reader, blocked on an empty stream with
+   * every slot reserved, would starve the readers of the streams that have entries.
+   */
+  public synchronized int reserveRead(int max, int keepBack) {
+    if (claimsWaiting > 0) {
+      return 0;
+    }
+    long available = Math.min(demand, maxInFlight - inFlight);
+    if (available <= 0) {
+      return 0;
+    }
+    return take((int) Math.min(max, Math.max(1, available - keepBack)));
   }
 
   /** Slots for a claim: up to {@code max}; 0 when there is no demand or no free slot. */

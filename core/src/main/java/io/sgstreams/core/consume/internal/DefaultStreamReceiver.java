@@ -77,6 +77,14 @@ public final class DefaultStreamReceiver implements StreamReceiver {
    */
   public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options, io.sgstreams.core.consume.Fence fence) {
     this.bus = bus;
+    // every stream's reader may block holding a slot: a receiver of many streams (partitions) gets at
+    // least two slots per stream, so those of busy streams always find some (its Router's demand follows)
+    int slots = Math.max(options.maxInFlight(), 2 * options.streams().size());
+    if (slots > options.maxInFlight()) {
+      log.info("consumer {} reads {} streams: in-flight bound raised from {} to {} (two per stream)",
+          options.consumer(), options.streams().size(), options.maxInFlight(), slots);
+      options = options.withMaxInFlight(slots);
+    }
     this.options = options;
     this.metrics = bus.metrics();
     this.budget = new Budget(options.maxInFlight());
@@ -236,6 +244,17 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     for (GroupReader r : readers) {
       r.pump();
     }
+  }
+
+  /** Readers other than {@code me} with no read outstanding: each is left one slot by {@code me}'s read. */
+  int idleReadersOtherThan(GroupReader me) {
+    int n = 0;
+    for (GroupReader r : readers) {
+      if (r != me && !r.busy.get()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   void unblockReaders() {

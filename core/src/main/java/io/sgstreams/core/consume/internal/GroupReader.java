@@ -38,6 +38,8 @@ final class GroupReader {
   private volatile boolean backingOff;
   /** A blocking XREADGROUP is outstanding (may be unblocked for a claim). */
   private volatile boolean blocking;
+  /** The last new-entries read came back empty (reserve one slot for the next). */
+  private volatile boolean quiet;
   private boolean history = true;
   private String historyCursor = "0";
   private int failures;
@@ -52,7 +54,9 @@ final class GroupReader {
     if (rx.stopping() || backingOff || !busy.compareAndSet(false, true)) {
       return;
     }
-    int n = rx.budget().reserveRead(options.readCount());
+    // a reader whose stream was empty last time blocks with one slot: with many streams (partitions)
+    // the slots stay with the readers whose streams have entries
+    int n = rx.budget().reserveRead(quiet ? 1 : options.readCount(), rx.idleReadersOtherThan(this));
     if (n == 0) {
       busy.set(false);
       if (!rx.stopping() && rx.budget().hasRoomForRead()) {
@@ -106,6 +110,9 @@ final class GroupReader {
       failures = 0;
     }
     boolean wasHistory = history;
+    if (!history) {
+      quiet = entries.isEmpty();
+    }
     if (history) {
       if (entries.isEmpty()) {
         history = false;

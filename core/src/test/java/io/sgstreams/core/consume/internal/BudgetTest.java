@@ -61,4 +61,15 @@ class BudgetTest {
     assertThrows(IllegalStateException.class, () -> b.claimWaiting(false));
     assertThrows(IllegalArgumentException.class, () -> new Budget(0));
   }
+
+  @Test
+  void aReadLeavesOneSlotForEachIdleReaderOfTheOtherStreams() {
+    Budget b = new Budget(64);
+    b.request(64);
+    assertEquals(53, b.reserveRead(100, 11), "11 other readers idle: one slot kept for each");
+    assertEquals(1, b.reserveRead(100, 10));
+    assertEquals(1, b.reserveRead(100, 30), "always one for this reader while any is free");
+    assertEquals(9, b.reserveRead(100, 0));
+    assertEquals(0, b.reserveRead(100, 0), "nothing free");
+  }
 }
