@@ -62,6 +62,8 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   private final io.sgstreams.core.store.CappedLists lists;
   private final io.sgstreams.core.store.ApiKeys apiKeys;
   private final io.sgstreams.core.consume.DeadLetterQueue deadLetterQueue;
+  /** Inbound publishes wait for replicas ({@code SG_PUBLISH_REPLICAS} > 0); null otherwise. */
+  private final ReplicatedWrites replicated;
 
   private RedisEventBus(RedisStreams redis, boolean ownsRedis, Role role, SgConfig config, StreamMetrics metrics) {
     this.redis = redis;
@@ -82,6 +84,8 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     this.lists = new io.sgstreams.core.store.CappedLists(redis);
     this.apiKeys = new io.sgstreams.core.store.ApiKeys(redis, topology, java.time.Clock.systemUTC());
     this.deadLetterQueue = new io.sgstreams.core.consume.DeadLetterQueue(this, java.time.Clock.systemUTC());
+    int replicas = config.partitions().publishReplicas();
+    this.replicated = replicas > 0 ? new ReplicatedWrites(redis, replicas) : null;
   }
 
   /** The DLQ stream's dead letters for operators ({@code sg dlq}): list, read, replay (guarded), delete. */
@@ -241,6 +245,17 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
 
   /** Adds {@code env} to the inbound stream of its conversation's partition ({@link Topology#partitionOf}). */
   public Mono<String> publishInbound(InboundEnvelope env) {
+    if (replicated != null) {
+      // SG_PUBLISH_REPLICAS: answered only once that many replicas have it (ReplicatedWrites)
+      return Mono.defer(() -> {
+        String stream = inboundStreamFor(env);
+        byte[] data = codec.encode(env);
+        Map<String, byte[]> fields = StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
+        Retention.Tracked t = retention.known(stream);
+        return t != null ? add(t, stream, fields, null, true)
+            : retention.forStream(stream).flatMap(x -> add(x, stream, fields, null, true));
+      });
+    }
     return Mono.defer(() -> publish(inboundStreamFor(env), env));
   }
 
@@ -344,9 +359,9 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   private Mono<String> publishFields(String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence) {
     Retention.Tracked t = retention.known(stream);
     if (t != null) {
-      return add(t, stream, fields, fence);
+      return add(t, stream, fields, fence, false);
     }
-    return retention.forStream(stream).flatMap(x -> add(x, stream, fields, fence));
+    return retention.forStream(stream).flatMap(x -> add(x, stream, fields, fence, false));
   }
 
   private static final io.sgstreams.core.redis.internal.RedisScript FENCED_XADD = new io.sgstreams.core.redis.internal.RedisScript(
@@ -442,13 +457,14 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
         .map(b -> new String(b, StandardCharsets.UTF_8));
   }
 
-  private Mono<String> add(Retention.Tracked t, String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence) {
+  private Mono<String> add(Retention.Tracked t, String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence,
+      boolean waitForReplicas) {
     BacklogFullException refused = t.refusal();
     if (refused != null) {
       metrics.refused(stream);
       return Mono.error(refused);
     }
-    return RedisErrors.withRetries(() -> xadd(t, stream, fields, fence),
+    return RedisErrors.withRetries(() -> waitForReplicas ? replicated.xadd(stream, t.args, fields) : xadd(t, stream, fields, fence),
             PUBLISH_ATTEMPTS, Duration.ofMillis(50), Duration.ofSeconds(1))
         .doOnNext(id -> {
           t.published();
@@ -701,6 +717,9 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
 
   @Override
   public void close() {
+    if (replicated != null) {
+      replicated.close();
+    }
     if (ownsRedis) {
       redis.close();
     }
