@@ -194,7 +194,7 @@ public final class OpsPage {
       for (var s : root.withArray("streams")) {
         ObjectNode sn = (ObjectNode) s;
         if ("dlq".equals(sn.path("kind").asText())) {
-          dlqDepth = sn.path("length").asLong();
+          dlqDepth += sn.path("length").asLong(); // every DLQ partition
         }
         sn.put("headroom_badge", sn.path("headroom").isNumber()
             ? badge(sn.path("headroom").asLong(), sn.path("cap").asLong()) : null);
