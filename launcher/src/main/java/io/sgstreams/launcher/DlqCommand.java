@@ -313,6 +313,10 @@ final class DlqCommand implements Callable<Integer> {
         if (json) {
           ObjectNode root = Json.object();
           root.put("dlq_stream", s.bus().deadLetterQueue().stream());
+          if (s.bus().deadLetterQueue().streams().size() > 1) {
+            ArrayNode parts = root.putArray("dlq_streams"); // with partitions: every DLQ partition, ids are P/ID
+            s.bus().deadLetterQueue().streams().forEach(parts::add);
+          }
           root.put("journal", s.journal().isPresent());
           ArrayNode arr = root.putArray("dead_letters");
           for (Item i : items) {
@@ -362,7 +366,7 @@ final class DlqCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Parameters(paramLabel = "ID", description = "the DLQ entry id ('sg dlq list' shows them)")
+    @Parameters(paramLabel = "ID", description = "the DLQ entry id ('sg dlq list' shows them); with partitions P/ID, or ID when one partition has it")
     String id;
 
     @Option(names = "--json", description = "one JSON object: the fields, envelope (decoded) or data_base64, replayed")
@@ -477,7 +481,7 @@ final class DlqCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Parameters(paramLabel = "ID", arity = "0..*", description = "DLQ entry ids ('sg dlq list' shows them)")
+    @Parameters(paramLabel = "ID", arity = "0..*", description = "DLQ entry ids ('sg dlq list' shows them); with partitions P/ID, or ID when one partition has it")
     List<String> ids = new ArrayList<>();
 
     @Option(names = "--all", description = "every dead letter in the stream (oldest first), or those --stream / --error select")
@@ -658,7 +662,7 @@ final class DlqCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Parameters(paramLabel = "ID", arity = "0..*", description = "DLQ entry ids ('sg dlq list' shows them)")
+    @Parameters(paramLabel = "ID", arity = "0..*", description = "DLQ entry ids ('sg dlq list' shows them); with partitions P/ID, or ID when one partition has it")
     List<String> ids = new ArrayList<>();
 
     @Option(names = "--before", paramLabel = "T",

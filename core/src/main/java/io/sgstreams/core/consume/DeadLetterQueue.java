@@ -275,9 +275,31 @@ public final class DeadLetterQueue {
       return Flux.empty();
     }
     return pages(order)
-        .filter(d -> originalStream == null || originalStream.equals(d.originalStream()))
+        .filter(d -> originalStream == null || ofStream(originalStream, d.originalStream()))
         .filter(d -> errorPrefix == null || d.error().startsWith(errorPrefix))
         .take(limit);
+  }
+
+  /**
+   * Whether a dead letter of {@code original} matches the filter {@code filter}: the same stream, or with partitions
+   * the logical name ({@code sg:stream:inbound}) of the partition key it came from.
+   */
+  boolean ofStream(String filter, String original) {
+    if (filter.equals(original)) {
+      return true;
+    }
+    if (!topology.partitioned()) {
+      return false;
+    }
+    if (filter.equals(topology.inboundStream())) {
+      return topology.isInbound(original);
+    }
+    for (String p : topology.platforms()) {
+      if (filter.equals(topology.outboundStream(p))) {
+        return topology.isOutbound(p, original);
+      }
+    }
+    return false;
   }
 
   /**

@@ -89,6 +89,8 @@ class DeadLetterQueuePartitionsTest {
     // filtered by original stream: one partition's
     assertEquals(List.of(refs.get(4), refs.get(0)),
         dlq.list(Order.NEWEST_FIRST, t.inboundStream(2), null, 10).map(DeadLetter::ref).collectList().block(T));
+    assertEquals(5, dlq.list(Order.NEWEST_FIRST, t.inboundStream(), null, 10).collectList().block(T).size(),
+        "the logical name matches every inbound partition");
     // by reference, and by bare id when only one partition has it
     assertEquals("boom m3", dlq.get(refs.get(3)).block(T).error());
     assertEquals(refs.get(3), dlq.get(DeadLetterQueue.entryIdOf(refs.get(3))).block(T).ref());
