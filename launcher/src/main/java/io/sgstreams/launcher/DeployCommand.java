@@ -70,7 +70,10 @@ final class DeployCommand implements Callable<Integer> {
               + "SG_WORKER_GROUP); the address from REDIS_URL (host:port; rediss:// turns TLS on). The password is read "
               + "by KEDA from the Secret named by --secret, never printed.",
           "Lag, not pending: pending entries are already being handled, so scaling on them adds pods for work in "
-              + "progress; lag is what no worker has picked up yet."},
+              + "progress; lag is what no worker has picked up yet.",
+          "With partitions (SG_PARTITIONS > 1): one trigger per inbound partition (redis-cluster-streams for a "
+              + "cluster REDIS_URL), summed by advanced.scalingModifiers; maxReplicaCount is clamped to the partition "
+              + "count when workers lease partitions."},
       footer = {"", "Apply with: sg deploy keda --namespace N | kubectl apply -f -"})
   static final class Keda implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
