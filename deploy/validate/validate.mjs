@@ -123,9 +123,26 @@ for (const { where, doc, file } of byKind("ScaledObject")) {
   const inBase = file.startsWith(path.join(deployDir, "k8s"));
   if (inBase && !deployments.some((d) => d.doc.metadata.name === target)) fail(where, `scales ${target}: no such Deployment`);
   if (!((doc.spec.minReplicaCount ?? 0) >= 1)) fail(where, "minReplicaCount must be at least 1 (KEDA reads a nil lag as 0)");
-  for (const t of doc.spec.triggers) {
-    if (t.type !== "redis-streams" || !t.metadata?.lagCount || !t.metadata?.consumerGroup || !t.metadata?.stream)
-      fail(where, "trigger must be redis-streams with stream, consumerGroup and lagCount");
+  const triggers = doc.spec.triggers ?? [];
+  const formula = doc.spec.advanced?.scalingModifiers?.formula;
+  if (triggers.length > 1) {
+    // partitions: one trigger per inbound partition, named, summed by scalingModifiers
+    const names = triggers.map((t) => t.name);
+    if (names.some((n) => !n) || new Set(names).size !== names.length) fail(where, "several triggers: each needs a unique name");
+    if (!formula || formula.split("+").map((x) => x.trim()).sort().join(",") !== [...names].sort().join(","))
+      fail(where, "several triggers: advanced.scalingModifiers.formula must sum every trigger (p0 + p1 + …)");
+    if (!doc.spec.advanced?.scalingModifiers?.target) fail(where, "scalingModifiers needs a target");
+  }
+  for (const t of triggers) {
+    if (t.type === "prometheus") {
+      if (!t.metadata?.serverAddress || !t.metadata?.query?.includes("sg_stream_lag") || !t.metadata?.threshold)
+        fail(where, "prometheus trigger must query sg_stream_lag with a threshold");
+      continue;
+    }
+    const cluster = t.type === "redis-cluster-streams";
+    if (!(t.type === "redis-streams" || cluster) || !t.metadata?.lagCount || !t.metadata?.consumerGroup || !t.metadata?.stream)
+      fail(where, "trigger must be redis-streams or redis-cluster-streams with stream, consumerGroup and lagCount");
+    if (cluster ? !t.metadata?.addresses : !t.metadata?.address) fail(where, `${t.type} needs ${cluster ? "addresses" : "address"}`);
     if (t.metadata?.password || t.metadata?.username) fail(where, "credentials inline: use authenticationRef");
     if (t.authenticationRef && !byKind("TriggerAuthentication").some((a) => a.doc.metadata.name === t.authenticationRef.name))
       fail(where, `authenticationRef ${t.authenticationRef.name}: no such TriggerAuthentication`);

@@ -172,11 +172,43 @@ final class DlqCommand implements Callable<Integer> {
 
   static void requireIds(List<String> ids) {
     for (String id : ids) {
-      if (!EntryIds.valid(id) || id.indexOf('-') < 0) {
-        throw new Cli.UsageException("'" + id + "' is not a dead letter id: ids are DLQ entry ids like 1718000000000-0 "
-            + "('sg dlq list' shows them)");
+      if (!DeadLetterQueue.validRef(id)) {
+        throw new Cli.UsageException("'" + id + "' is not a dead letter id: ids are DLQ entry ids like 1718000000000-0, "
+            + "with partitions P/ID like 3/1718000000000-0 ('sg dlq list' shows them)");
       }
     }
+  }
+
+  /** Where a dead letter's journal row is: its DLQ partition stream and entry id. */
+  record Loc(String stream, String id) {}
+
+  /** The dead letter {@code ref} from Redis, or null; an ambiguous bare id (partitions) or a bad partition is a usage error. */
+  static DeadLetter get(DeadLetterQueue dlq, String ref) {
+    try {
+      return dlq.get(ref).block(TIMEOUT);
+    } catch (IllegalArgumentException e) {
+      throw new Cli.UsageException(e.getMessage());
+    }
+  }
+
+  /** Where {@code ref}'s journal row is: {@code d}'s partition, else the partition the reference names. */
+  static Loc loc(DeadLetterQueue dlq, String ref, DeadLetter d) {
+    if (d != null) {
+      return new Loc(d.dlqStream(), d.id());
+    }
+    DeadLetterQueue.Ref r;
+    try {
+      r = dlq.parseRef(ref);
+    } catch (IllegalArgumentException e) {
+      throw new Cli.UsageException(e.getMessage());
+    }
+    if (!r.located()) {
+      DeadLetter found = get(dlq, ref);
+      if (found != null) {
+        return new Loc(found.dlqStream(), found.id());
+      }
+    }
+    return new Loc(dlq.streamOf(r), r.id());
   }
 
   /** Who replays: {@code --by}, else {@code user@host} of this process. */
@@ -203,28 +235,37 @@ final class DlqCommand implements Callable<Integer> {
         .collectList().block(TIMEOUT);
     Map<String, Item> byId = new LinkedHashMap<>();
     for (DeadLetter d : inStream) {
-      Optional<ReplayInfo> r = replay(dlq.replayRecord(d.id()).block(TIMEOUT));
-      byId.put(d.id(), new Item(d.id(), d.originalStream(), d.originalId(), d.error(), d.deliveries(), d.deadAt(), true, r));
+      Optional<ReplayInfo> r = replay(dlq.replayRecord(d.ref()).block(TIMEOUT));
+      byId.put(d.ref(), new Item(d.ref(), d.originalStream(), d.originalId(), d.error(), d.deliveries(), d.deadAt(), true, r));
     }
+    boolean partitioned = dlq.streams().size() > 1;
     s.journal().ifPresent(j -> {
-      // the journal's first `limit` from the same end: with the stream's, they hold the first `limit` of the union
-      List<DeadLetterRow> rows = s.journalCall(() -> j.deadLetters(dlq.stream(), stream, error, false, limit, oldestFirst)
-          .collectList().block(TIMEOUT));
-      for (DeadLetterRow row : rows) {
-        Item known = byId.get(row.entryId());
-        if (known != null) {
-          if (known.replay().isEmpty() && replay(row).isPresent()) {
-            byId.put(row.entryId(), new Item(known.id(), known.originalStream(), known.originalId(), known.error(),
-                known.deliveries(), known.deadAt(), true, replay(row)));
+      for (int p = 0; p < dlq.streams().size(); p++) {
+        String dlqStream = dlq.streams().get(p);
+        String prefix = partitioned ? p + "/" : "";
+        // the journal's first `limit` from the same end: with the stream's, they hold the first `limit` of the union
+        List<DeadLetterRow> rows = s.journalCall(() -> j.deadLetters(dlqStream, stream, error, false, limit, oldestFirst)
+            .collectList().block(TIMEOUT));
+        for (DeadLetterRow row : rows) {
+          String ref = prefix + row.entryId();
+          Item known = byId.get(ref);
+          if (known != null) {
+            if (known.replay().isEmpty() && replay(row).isPresent()) {
+              byId.put(ref, new Item(known.id(), known.originalStream(), known.originalId(), known.error(),
+                  known.deliveries(), known.deadAt(), true, replay(row)));
+            }
+          } else {
+            byId.put(ref, new Item(ref, row.originalStream(), row.originalId(), row.error(), row.deliveries(),
+                row.deadAt() == null ? Instant.ofEpochMilli(row.entryMs()) : Instant.ofEpochMilli(row.deadAt()), false,
+                replay(row)));
           }
-        } else {
-          byId.put(row.entryId(), new Item(row.entryId(), row.originalStream(), row.originalId(), row.error(), row.deliveries(),
-              row.deadAt() == null ? Instant.ofEpochMilli(row.entryMs()) : Instant.ofEpochMilli(row.deadAt()), false,
-              replay(row)));
         }
       }
     });
-    Comparator<Item> order = (a, b) -> EntryIds.compare(a.id(), b.id());
+    Comparator<Item> order = (a, b) -> {
+      int c = EntryIds.compare(DeadLetterQueue.entryIdOf(a.id()), DeadLetterQueue.entryIdOf(b.id()));
+      return c != 0 ? c : a.id().compareTo(b.id());
+    };
     return byId.values().stream().sorted(oldestFirst ? order : order.reversed()).limit(limit).toList();
   }
 
@@ -272,6 +313,10 @@ final class DlqCommand implements Callable<Integer> {
         if (json) {
           ObjectNode root = Json.object();
           root.put("dlq_stream", s.bus().deadLetterQueue().stream());
+          if (s.bus().deadLetterQueue().streams().size() > 1) {
+            ArrayNode parts = root.putArray("dlq_streams"); // with partitions: every DLQ partition, ids are P/ID
+            s.bus().deadLetterQueue().streams().forEach(parts::add);
+          }
           root.put("journal", s.journal().isPresent());
           ArrayNode arr = root.putArray("dead_letters");
           for (Item i : items) {
@@ -321,7 +366,7 @@ final class DlqCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Parameters(paramLabel = "ID", description = "the DLQ entry id ('sg dlq list' shows them)")
+    @Parameters(paramLabel = "ID", description = "the DLQ entry id ('sg dlq list' shows them); with partitions P/ID, or ID when one partition has it")
     String id;
 
     @Option(names = "--json", description = "one JSON object: the fields, envelope (decoded) or data_base64, replayed")
@@ -338,8 +383,9 @@ final class DlqCommand implements Callable<Integer> {
       requireIds(List.of(id));
       try (OpsSession s = OpsSession.open(ctx, "sg dlq show", true, false)) {
         DeadLetterQueue dlq = s.bus().deadLetterQueue();
-        DeadLetter d = dlq.get(id).block(TIMEOUT);
-        DeadLetterRow row = s.journal().map(j -> s.journalCall(() -> j.deadLetter(dlq.stream(), id).block(TIMEOUT))).orElse(null);
+        DeadLetter d = get(dlq, id);
+        Loc l = loc(dlq, id, d);
+        DeadLetterRow row = s.journal().map(j -> s.journalCall(() -> j.deadLetter(l.stream(), l.id()).block(TIMEOUT))).orElse(null);
         if (d == null && row == null) {
           throw new Cli.FailedException(OpsSession.NOT_FOUND, "no dead letter " + id + " in " + dlq.stream()
               + (s.journal().isPresent() ? " or the journal" : "") + " ('sg dlq list' shows them)");
@@ -381,7 +427,7 @@ final class DlqCommand implements Callable<Integer> {
         if (json) {
           ObjectNode root = Json.object();
           root.put("id", id);
-          root.put("dlq_stream", dlq.stream());
+          root.put("dlq_stream", l.stream());
           root.put("in_stream", d != null);
           ObjectNode f = root.putObject("fields");
           fields.forEach(f::put);
@@ -399,7 +445,7 @@ final class DlqCommand implements Callable<Integer> {
           out.println(Json.write(root));
         } else {
           out.printf("%-16s %s%n", "id", id);
-          out.printf("%-16s %s%s%n", "dlq stream", dlq.stream(), d == null ? " (no longer there: from the journal)" : "");
+          out.printf("%-16s %s%s%n", "dlq stream", l.stream(), d == null ? " (no longer there: from the journal)" : "");
           fields.forEach((k, v) -> out.printf("%-16s %s%n", k, v == null ? "-" : v));
           if (d != null) {
             out.printf("%-16s %s (%s ago)%n", "dead at", time(d.deadAt()), age(d.deadAt(), Instant.now()));
@@ -435,7 +481,7 @@ final class DlqCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Parameters(paramLabel = "ID", arity = "0..*", description = "DLQ entry ids ('sg dlq list' shows them)")
+    @Parameters(paramLabel = "ID", arity = "0..*", description = "DLQ entry ids ('sg dlq list' shows them); with partitions P/ID, or ID when one partition has it")
     List<String> ids = new ArrayList<>();
 
     @Option(names = "--all", description = "every dead letter in the stream (oldest first), or those --stream / --error select")
@@ -482,7 +528,7 @@ final class DlqCommand implements Callable<Integer> {
       try (OpsSession s = OpsSession.open(ctx, "sg dlq replay", true, false)) {
         DeadLetterQueue dlq = s.bus().deadLetterQueue();
         List<String> targets = all
-            ? dlq.list(Order.OLDEST_FIRST, stream, error, Integer.MAX_VALUE).map(DeadLetter::id).collectList().block(TIMEOUT)
+            ? dlq.list(Order.OLDEST_FIRST, stream, error, Integer.MAX_VALUE).map(DeadLetter::ref).collectList().block(TIMEOUT)
             : ids;
         if (all && targets.isEmpty()) {
           out.println("no dead letters to replay");
@@ -522,16 +568,17 @@ final class DlqCommand implements Callable<Integer> {
 
     private Result dryRun(OpsSession s, String id) {
       DeadLetterQueue dlq = s.bus().deadLetterQueue();
-      DeadLetter d = dlq.get(id).block(TIMEOUT);
+      DeadLetter d = get(dlq, id);
       if (d == null) {
         return new Result(id + "  not found in " + dlq.stream(), OpsSession.NOT_FOUND);
       }
+      Loc l = loc(dlq, id, d);
       if (!d.replayable()) {
         return new Result(id + "  has no data to replay (" + d.error() + ")", 1);
       }
       Optional<ReplayInfo> done = replay(dlq.replayRecord(id).block(TIMEOUT));
       if (done.isEmpty()) {
-        done = s.journal().flatMap(j -> replay(s.journalCall(() -> j.deadLetter(dlq.stream(), id).block(TIMEOUT))));
+        done = s.journal().flatMap(j -> replay(s.journalCall(() -> j.deadLetter(l.stream(), l.id()).block(TIMEOUT))));
       }
       if (done.isPresent() && !force) {
         return new Result(id + "  already replayed " + describe(done.get()) + "; would skip it (--force replays it again)", 0);
@@ -542,20 +589,21 @@ final class DlqCommand implements Callable<Integer> {
     private Result replayOne(OpsSession s, String id, String who) {
       DeadLetterQueue dlq = s.bus().deadLetterQueue();
       Optional<JournalStore> journal = s.journal();
+      Loc l = loc(dlq, id, null);
       boolean claimed = false;
       if (journal.isPresent() && !force) {
         JournalStore j = journal.get();
-        DeadLetterRow row = s.journalCall(() -> j.deadLetter(dlq.stream(), id).block(TIMEOUT));
+        DeadLetterRow row = s.journalCall(() -> j.deadLetter(l.stream(), l.id()).block(TIMEOUT));
         if (row == null) {
           // not journaled yet: add its row (the journal consumer's insert of it then does nothing) so it can be claimed
-          DeadLetter d = dlq.get(id).block(TIMEOUT);
+          DeadLetter d = get(dlq, id);
           if (d != null) {
-            s.journalCall(() -> j.insertDeadLetters(List.of(DeadLetterRow.of(dlq.stream(), d, s.bus().codec()))).block(TIMEOUT));
+            s.journalCall(() -> j.insertDeadLetters(List.of(DeadLetterRow.of(l.stream(), d, s.bus().codec()))).block(TIMEOUT));
           }
         }
-        claimed = s.journalCall(() -> j.claimReplay(dlq.stream(), id, who).block(TIMEOUT));
+        claimed = s.journalCall(() -> j.claimReplay(l.stream(), l.id(), who).block(TIMEOUT));
         if (!claimed) {
-          DeadLetterRow now = s.journalCall(() -> j.deadLetter(dlq.stream(), id).block(TIMEOUT));
+          DeadLetterRow now = s.journalCall(() -> j.deadLetter(l.stream(), l.id()).block(TIMEOUT));
           if (now != null && now.replayedBy() != null) {
             return new Result(id + "  already replayed " + describe(replay(now).orElseThrow()) + " (the journal's record); "
                 + "nothing re-added (--force replays it again)", 0);
@@ -565,9 +613,11 @@ final class DlqCommand implements Callable<Integer> {
       ReplayOutcome outcome;
       try {
         outcome = dlq.replay(id, who, force).block(TIMEOUT);
+      } catch (IllegalArgumentException e) {
+        throw new Cli.UsageException(e.getMessage());
       } catch (RuntimeException e) {
         if (claimed) {
-          s.journalCall(() -> journal.get().releaseReplay(dlq.stream(), id).block(TIMEOUT));
+          s.journalCall(() -> journal.get().releaseReplay(l.stream(), l.id()).block(TIMEOUT));
         }
         Throwable cause = e instanceof BacklogFullException ? e : (e.getCause() instanceof BacklogFullException b ? b : e);
         if (cause instanceof BacklogFullException full) {
@@ -579,21 +629,21 @@ final class DlqCommand implements Callable<Integer> {
       boolean held = claimed;
       if (outcome instanceof Replayed r) {
         journal.ifPresent(j -> s.journalCall(() -> held
-            ? j.completeReplay(dlq.stream(), id, r.newEntryId()).thenReturn(true).block(TIMEOUT)
-            : j.recordReplay(dlq.stream(), id, r.by(), r.newEntryId()).block(TIMEOUT)));
+            ? j.completeReplay(l.stream(), l.id(), r.newEntryId()).thenReturn(true).block(TIMEOUT)
+            : j.recordReplay(l.stream(), l.id(), r.by(), r.newEntryId()).block(TIMEOUT)));
         return new Result(id + "  replayed to " + r.stream() + " as " + r.newEntryId() + " by " + r.by(), 0);
       }
       if (outcome instanceof AlreadyReplayed a) {
         ReplayRecord rec = a.record();
         journal.ifPresent(j -> s.journalCall(() -> rec.done()
             // Redis knows a replay the journal did not: the journal takes the guard's record
-            ? j.recordReplay(dlq.stream(), id, rec.by(), rec.newEntryId().orElse(null)).block(TIMEOUT)
-            : held && j.releaseReplay(dlq.stream(), id).thenReturn(true).block(TIMEOUT)));
+            ? j.recordReplay(l.stream(), l.id(), rec.by(), rec.newEntryId().orElse(null)).block(TIMEOUT)
+            : held && j.releaseReplay(l.stream(), l.id()).thenReturn(true).block(TIMEOUT)));
         return new Result(id + "  already replayed " + describe(replay(rec).orElseThrow()) + "; nothing re-added "
             + "(--force replays it again)", 0);
       }
       if (held) {
-        s.journalCall(() -> journal.get().releaseReplay(dlq.stream(), id).thenReturn(true).block(TIMEOUT));
+        s.journalCall(() -> journal.get().releaseReplay(l.stream(), l.id()).thenReturn(true).block(TIMEOUT));
       }
       if (outcome instanceof NotFound) {
         return new Result(id + "  not found in " + dlq.stream(), OpsSession.NOT_FOUND);
@@ -612,7 +662,7 @@ final class DlqCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Parameters(paramLabel = "ID", arity = "0..*", description = "DLQ entry ids ('sg dlq list' shows them)")
+    @Parameters(paramLabel = "ID", arity = "0..*", description = "DLQ entry ids ('sg dlq list' shows them); with partitions P/ID, or ID when one partition has it")
     List<String> ids = new ArrayList<>();
 
     @Option(names = "--before", paramLabel = "T",
@@ -650,13 +700,23 @@ final class DlqCommand implements Callable<Integer> {
           present.addAll(dlq.idsBefore(cut, Integer.MAX_VALUE).block(TIMEOUT));
         } else {
           for (String id : ids) {
-            (dlq.get(id).block(TIMEOUT) != null ? present : missing).add(id);
+            DeadLetter d = get(dlq, id);
+            if (d != null) {
+              present.add(d.ref()); // with partitions P/ID: where it is
+            } else {
+              missing.add(id);
+            }
           }
         }
         List<String> deleted = dryRun ? List.of() : cut != null ? dlq.deleteBefore(cut).block(TIMEOUT) : dlq.delete(present).block(TIMEOUT);
         if (!dryRun) {
           List<String> gone = deleted;
-          s.journal().ifPresent(j -> s.journalCall(() -> j.markPurged(dlq.stream(), gone).block(TIMEOUT)));
+          Map<String, List<String>> byStream = new LinkedHashMap<>();
+          for (String ref : gone) {
+            Loc l = loc(dlq, ref, null); // refs located: P/ID with partitions
+            byStream.computeIfAbsent(l.stream(), k -> new ArrayList<>()).add(l.id());
+          }
+          s.journal().ifPresent(j -> byStream.forEach((st, ids) -> s.journalCall(() -> j.markPurged(st, ids).block(TIMEOUT))));
         }
         for (String id : dryRun ? present : deleted) {
           out.println(id + (dryRun ? "  would be purged (dry run: nothing changed)" : "  purged"));

@@ -36,6 +36,10 @@ final class StreamsCommand implements Callable<Integer> {
       description = "refresh every SECONDS (default 2) until interrupted")
   Double watch;
 
+  @Option(names = "--partitions", description = "with partitions (SG_PARTITIONS > 1): every partition's rows too, not "
+      + "only each logical stream's totals (JSON always has both)")
+  boolean partitions;
+
   private final Sg.Context ctx;
 
   StreamsCommand(Sg.Context ctx) {
@@ -73,7 +77,7 @@ final class StreamsCommand implements Callable<Integer> {
           if (watch != null) {
             out.print("\033[H\033[2J"); // clear the terminal between refreshes
           }
-          table(all, out);
+          table(all, out, partitions);
         }
         out.flush();
         if (watch != null) {
@@ -85,15 +89,34 @@ final class StreamsCommand implements Callable<Integer> {
   }
 
   static void table(JsonNode all, PrintStream out) {
-    out.printf("%-44s %-11s %9s %9s %9s%n", "STREAM", "KIND", "LENGTH", "CAP", "HEADROOM");
+    table(all, out, false);
+  }
+
+  /**
+   * The table: with partitions ({@code "totals"} in the report) first each logical stream's totals, then the rows
+   * of the streams without partitions (tools, tool replies) and, with {@code partitionRows}, every partition's.
+   */
+  static void table(JsonNode all, PrintStream out, boolean partitionRows) {
+    JsonNode totals = all.path("totals");
+    java.util.List<JsonNode> rows = new java.util.ArrayList<>();
     for (JsonNode s : all.get("streams")) {
+      if (!totals.isArray() || partitionRows || !s.path("partition").isNumber()) {
+        rows.add(s);
+      }
+    }
+    if (totals.isArray()) {
+      totalsTable(totals, out);
+      out.println();
+    }
+    out.printf("%-44s %-11s %9s %9s %9s%n", "STREAM", "KIND", "LENGTH", "CAP", "HEADROOM");
+    for (JsonNode s : rows) {
       out.printf("%-44s %-11s %9s %9d %9s%n", s.get("name").asText(), s.get("kind").asText(),
           s.get("exists").asBoolean() ? s.get("length").asText() : "-", s.get("cap").asLong(),
           s.get("headroom").isNull() ? "-" : s.get("headroom").asText());
     }
     out.println();
     out.printf("%-44s %-20s %-8s %8s %8s %10s %s%n", "STREAM", "GROUP", "ROLE", "PENDING", "LAG", "OLDEST(s)", "CONSUMERS (pending, idle, alive)");
-    for (JsonNode s : all.get("streams")) {
+    for (JsonNode s : rows) {
       for (JsonNode g : s.get("groups")) {
         StringBuilder cs = new StringBuilder();
         for (JsonNode c : g.get("consumers")) {
@@ -109,6 +132,29 @@ final class StreamsCommand implements Callable<Integer> {
             g.get("lag_known").asBoolean() ? g.get("lag").asText() : "?",
             g.get("oldest_pending_seconds").isNull() ? "-" : String.format("%.1f", g.get("oldest_pending_seconds").asDouble()),
             cs.length() == 0 ? "(none)" : cs);
+      }
+    }
+  }
+
+  /** Each logical stream's totals over its partitions, and per group; lag {@code ?} when any partition's is unknown. */
+  static void totalsTable(JsonNode totals, PrintStream out) {
+    out.printf("%-36s %-20s %10s %9s %9s %12s%n", "LOGICAL STREAM", "KIND", "PARTITIONS", "LENGTH", "BACKLOG", "MIN HEADROOM");
+    for (JsonNode t : totals) {
+      out.printf("%-36s %-20s %10s %9d %9s %12s%n", t.get("name").asText(), t.get("kind").asText(),
+          t.get("partitions_existing").asInt() + "/" + t.get("partitions").asInt(), t.get("length").asLong(),
+          t.get("backlog").isNull() ? "-" : t.get("backlog").asText(),
+          t.get("min_headroom").isNull() ? "-" : t.get("min_headroom").asText());
+    }
+    out.println();
+    out.printf("%-36s %-20s %-8s %10s %8s %8s %10s %9s%n", "LOGICAL STREAM", "GROUP", "ROLE", "PARTITIONS", "PENDING", "LAG",
+        "OLDEST(s)", "CONSUMERS");
+    for (JsonNode t : totals) {
+      for (JsonNode g : t.get("groups")) {
+        out.printf("%-36s %-20s %-8s %10d %8d %8s %10s %9d%n", t.get("name").asText(), g.get("name").asText(),
+            g.get("role").asText(), g.get("partitions").asInt(), g.get("pending").asLong(),
+            g.get("lag_known").asBoolean() ? g.get("lag").asText() : "?",
+            g.get("oldest_pending_seconds").isNull() ? "-" : String.format("%.1f", g.get("oldest_pending_seconds").asDouble()),
+            g.get("consumers").asInt());
       }
     }
   }

@@ -156,4 +156,84 @@ class DeployCommandTest {
     assertEquals(r.out(), Files.readString(BASE_KEDA), BASE_KEDA + " is out of date: REDIS_URL=" + BASE_REDIS_URL
         + " sg deploy keda > deploy/k8s/base/keda.yaml (or run this test with -Dsg.writeDeploy=true)");
   }
+
+  /** The checked-in example for P = 12 on a Redis Cluster. */
+  static final Path CLUSTER_KEDA = Path.of("..", "deploy", "k8s", "partitioned", "keda-cluster-p12.yaml");
+  static final String CLUSTER_URL = "redis://:change-me@redis-0.redis:6379,redis-1.redis:6379,redis-2.redis:6379";
+
+  @Test
+  void withTwelvePartitionsOnAClusterOneTriggerPerPartitionSummedAndMaxClamped() throws IOException {
+    Run r = sg(env("REDIS_URL", CLUSTER_URL, "SG_PARTITIONS", "12"), "deploy", "keda", "--max", "30", "--lag", "50");
+    assertEquals(0, r.status(), r.err());
+    assertFalse(r.out().contains("change-me"));
+    assertTrue(r.out().contains("clamped to 12"), "the clamp is said: " + r.out());
+    JsonNode so = docs(r.out()).get("ScaledObject");
+    JsonNode triggers = so.path("spec").path("triggers");
+    assertEquals(12, triggers.size());
+    Topology t = Topology.defaults().withPartitions(12);
+    StringBuilder formula = new StringBuilder();
+    for (int i = 0; i < 12; i++) {
+      JsonNode tr = triggers.get(i);
+      assertEquals("redis-cluster-streams", tr.path("type").asText());
+      assertEquals("p" + i, tr.path("name").asText());
+      assertEquals(t.inboundStream(i), tr.path("metadata").path("stream").asText());
+      assertEquals("sg:workers", tr.path("metadata").path("consumerGroup").asText());
+      assertEquals("50", tr.path("metadata").path("lagCount").asText());
+      assertEquals("redis-0.redis:6379, redis-1.redis:6379, redis-2.redis:6379", tr.path("metadata").path("addresses").asText());
+      assertEquals("sg-worker-redis", tr.path("authenticationRef").path("name").asText());
+      formula.append(i == 0 ? "" : " + ").append("p").append(i);
+    }
+    JsonNode mod = so.path("spec").path("advanced").path("scalingModifiers");
+    assertEquals(formula.toString(), mod.path("formula").asText());
+    assertEquals("50", mod.path("target").asText());
+    assertEquals("1", mod.path("activationTarget").asText());
+    assertTrue(so.path("spec").path("maxReplicaCount").asInt() <= 12);
+    assertEquals(12, so.path("spec").path("maxReplicaCount").asInt());
+  }
+
+  @Test
+  void theCheckedInClusterExampleIsWhatTheCommandPrints() throws IOException {
+    Run r = sg(env("REDIS_URL", CLUSTER_URL, "SG_PARTITIONS", "12"), "deploy", "keda", "--max", "12");
+    assertEquals(0, r.status(), r.err());
+    String file = Files.readString(CLUSTER_KEDA);
+    String body = file.substring(file.indexOf("# KEDA autoscaling"));
+    assertEquals(r.out(), body, "regenerate " + CLUSTER_KEDA + " with the command in its header");
+  }
+
+  @Test
+  void withPartitionsOnASingleRedisTheTriggersAreRedisStreams() throws IOException {
+    Run r = sg(env("REDIS_URL", "redis://redis:6379", "SG_PARTITIONS", "4"), "deploy", "keda", "--max", "3");
+    assertEquals(0, r.status(), r.err());
+    JsonNode triggers = docs(r.out()).get("ScaledObject").path("spec").path("triggers");
+    assertEquals(4, triggers.size());
+    triggers.forEach(tr -> assertEquals("redis-streams", tr.path("type").asText()));
+    assertEquals("redis:6379", triggers.get(3).path("metadata").path("address").asText());
+    assertFalse(r.out().contains("clamped"), "3 <= 4: nothing clamped");
+  }
+
+  @Test
+  void thePrometheusVariantSumsTheLagOfEveryPartition() throws IOException {
+    Run r = sg(env("SG_PARTITIONS", "4"), "deploy", "keda", "--prometheus", "http://prometheus:9090");
+    assertEquals(0, r.status(), r.err());
+    Map<String, JsonNode> d = docs(r.out());
+    assertFalse(d.containsKey("TriggerAuthentication"));
+    JsonNode triggers = d.get("ScaledObject").path("spec").path("triggers");
+    assertEquals(1, triggers.size());
+    assertEquals("prometheus", triggers.get(0).path("type").asText());
+    String query = triggers.get(0).path("metadata").path("query").asText();
+    assertTrue(query.startsWith("sum(max by (stream) (sg_stream_lag{") && query.contains("group=\"sg:workers\""), query);
+    assertTrue(query.contains("sg:stream:inbound"), query);
+    assertEquals(2, sg(env(), "deploy", "keda", "--prometheus", "prometheus:9090").status(), "not a URL");
+  }
+
+  @Test
+  void clusterUrlsAreRecognised() {
+    DeployCommand.RedisTarget c = DeployCommand.RedisTarget.parse("rediss-cluster://u:p@a:7000,b:7001,c");
+    assertTrue(c.cluster());
+    assertTrue(c.tls());
+    assertTrue(c.username() && c.password());
+    assertEquals(List.of("a:7000", "b:7001", "c:6379"), c.addresses());
+    assertTrue(DeployCommand.RedisTarget.parse("redis-cluster://node:6379").cluster());
+    assertFalse(DeployCommand.RedisTarget.parse("redis://node:6379/2").cluster());
+  }
 }

@@ -30,6 +30,12 @@ import reactor.core.publisher.Mono;
  * than a cap behind shows as lag near the cap and is counted when overtaken
  * ({@code sg_stream_observer_overtaken_total}); {@link #atRisk} tells it for the ops API.
  * Each poll also refreshes the bus's trimming plan of the stream.
+ *
+ * <p>With partitions ({@code P > 1}) every gauge also has a {@code partition} tag: the stream's partition
+ * ({@code "0"}…), {@code "none"} on the streams without partitions (tools, tool replies); its {@code stream} tag is
+ * the partition's key. Every gauge of a process then has the same tag keys (Micrometer and Prometheus need one
+ * set per name), and a logical stream is {@code sum by (group) (max by (stream, group) (sg_stream_lag{…}))}. With
+ * {@code P = 1} there is no {@code partition} tag: the series are what they always were.
  */
 public final class StreamMonitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StreamMonitor.class);
@@ -42,6 +48,7 @@ public final class StreamMonitor implements AutoCloseable {
 
   private final RedisEventBus bus;
   private final List<String> streams;
+  private final io.sgstreams.core.config.Topology topology;
   private final Map<String, AtomicReference<TrimPlan>> latest = new ConcurrentHashMap<>();
   private final Map<GroupKey, Boolean> groupGauges = new ConcurrentHashMap<>();
   private volatile Disposable poller;
@@ -49,17 +56,18 @@ public final class StreamMonitor implements AutoCloseable {
   public StreamMonitor(RedisEventBus bus, List<String> streams) {
     this.bus = bus;
     this.streams = List.copyOf(streams);
+    this.topology = bus.topology();
     MeterRegistry r = bus.metrics().registry();
     String role = bus.metrics().role();
     for (String s : this.streams) {
       AtomicReference<TrimPlan> ref = new AtomicReference<>();
       latest.put(s, ref);
       Gauge.builder(StreamMetrics.LENGTH, ref, x -> x.get() == null ? Double.NaN : x.get().state().length())
-          .tag("stream", s).tag("role", role).register(r);
+          .tags(tags(s)).tag("role", role).register(r);
       Gauge.builder(StreamMetrics.BACKLOG, ref, x -> x.get() == null || !x.get().isWorkStream() ? Double.NaN : x.get().backlog())
-          .tag("stream", s).tag("role", role).register(r);
+          .tags(tags(s)).tag("role", role).register(r);
       Gauge.builder(StreamMetrics.HEADROOM, ref, x -> x.get() == null || !x.get().isWorkStream() ? Double.NaN : x.get().headroom(0))
-          .tag("stream", s).tag("role", role).register(r);
+          .tags(tags(s)).tag("role", role).register(r);
     }
   }
 
@@ -114,12 +122,12 @@ public final class StreamMonitor implements AutoCloseable {
           GroupInfo g = group(x.get(), group);
           return g == null || g.lag().isEmpty() ? Double.NaN : g.lag().getAsLong();
         })
-        .tag("stream", stream).tag("group", group).tag("role", role).register(r);
+        .tags(tags(stream)).tag("group", group).tag("role", role).register(r);
     Gauge.builder(StreamMetrics.PENDING, ref, x -> {
           GroupInfo g = group(x.get(), group);
           return g == null ? Double.NaN : g.pending();
         })
-        .tag("stream", stream).tag("group", group).tag("role", role).register(r);
+        .tags(tags(stream)).tag("group", group).tag("role", role).register(r);
     Gauge.builder(StreamMetrics.OLDEST_PENDING_AGE, ref, x -> {
           GroupInfo g = group(x.get(), group);
           if (g == null) {
@@ -129,7 +137,22 @@ public final class StreamMonitor implements AutoCloseable {
           return age.isPresent() ? age.getAsLong() / 1000.0 : 0;
         })
         .baseUnit("seconds")
-        .tag("stream", stream).tag("group", group).tag("role", role).register(r);
+        .tags(tags(stream)).tag("group", group).tag("role", role).register(r);
+  }
+
+  /** {@code stream}, and with partitions {@code partition} ({@code "none"} for a stream without partitions). */
+  io.micrometer.core.instrument.Tags tags(String stream) {
+    return partitionTags(topology, stream);
+  }
+
+  /** The per-stream tags of {@link StreamMonitor}'s gauges in {@code topology}. */
+  public static io.micrometer.core.instrument.Tags partitionTags(io.sgstreams.core.config.Topology topology, String stream) {
+    io.micrometer.core.instrument.Tags t = io.micrometer.core.instrument.Tags.of("stream", stream);
+    if (!topology.partitioned()) {
+      return t;
+    }
+    int p = topology.partitionOfStream(stream);
+    return t.and("partition", p < 0 ? "none" : Integer.toString(p));
   }
 
   /** Whether trimming may delete entries {@code group} has not handled. */

@@ -194,7 +194,7 @@ public final class OpsPage {
       for (var s : root.withArray("streams")) {
         ObjectNode sn = (ObjectNode) s;
         if ("dlq".equals(sn.path("kind").asText())) {
-          dlqDepth = sn.path("length").asLong();
+          dlqDepth += sn.path("length").asLong(); // every DLQ partition
         }
         sn.put("headroom_badge", sn.path("headroom").isNumber()
             ? badge(sn.path("headroom").asLong(), sn.path("cap").asLong()) : null);
@@ -210,7 +210,7 @@ public final class OpsPage {
       ArrayNode latest = dlq.putArray("latest");
       for (DeadLetterQueue.DeadLetter d : t.getT3()) {
         latest.addObject()
-            .put("id", d.id())
+            .put("id", d.ref()) // P/ID with partitions
             .put("original_stream", d.originalStream())
             .put("error", d.error())
             .put("age_seconds", Math.max(0, Duration.between(d.deadAt(), now).toMillis()) / 1000.0);
