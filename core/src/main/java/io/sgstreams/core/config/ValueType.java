@@ -180,11 +180,12 @@ public record ValueType<T>(Kind kind, String values, Function<String, T> parse) 
 
   /** A Redis URI as Lettuce reads it: {@code redis://}, {@code rediss://}, {@code redis-socket://} or {@code redis-sentinel://}. */
   public static ValueType<String> redisUrl() {
-    Set<String> schemes = Set.of("redis", "rediss", "redis-socket", "redis-sentinel");
+    Set<String> schemes = Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
     return new ValueType<>(Kind.TEXT, "`redis://` URL", s -> {
       int colon = s.indexOf("://");
       if (colon <= 0 || !schemes.contains(s.substring(0, colon).toLowerCase(Locale.ROOT))) {
-        throw new IllegalArgumentException("must be a redis://, rediss://, redis-socket:// or redis-sentinel:// URL");
+        throw new IllegalArgumentException("must be a redis://, rediss://, redis-socket://, redis-sentinel:// URL or, "
+            + "for a Redis Cluster, redis-cluster://h1:p1,h2:p2 (rediss-cluster:// with TLS)");
       }
       return s;
     });

@@ -77,6 +77,14 @@ public final class RedisClients implements AutoCloseable {
     }
     if (clusterClient == null) {
       clusterClient = newClusterClient(client, url.seeds());
+      // the plain client now opens only connections of their own to one master (blocking readers,
+      // replicated writes): when that master dies they must fail at once, not reconnect to it; their
+      // owners reconnect with backoff to whichever master then owns the slot
+      client.setOptions(ClientOptions.builder()
+          .autoReconnect(false)
+          .timeoutOptions(RedisStreams.defaultOptions().getTimeoutOptions())
+          .socketOptions(RedisStreams.defaultOptions().getSocketOptions())
+          .build());
     }
     return RedisStreams.cluster(this, clusterClient, client, url.seeds().get(0), commandTimeout);
   }
