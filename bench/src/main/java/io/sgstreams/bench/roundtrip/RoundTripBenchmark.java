@@ -120,6 +120,7 @@ public final class RoundTripBenchmark {
         journalCaughtUp(pub, progress); // the warmup's rows written before measuring starts
       }
       ResourceSnapshot before = ResourceSnapshot.take(pub);
+      Map<String, Long> xaddsBefore = pub.commandCallsPerShard("xadd").onErrorReturn(Map.of()).block(Duration.ofSeconds(10));
       double rowsBefore = journalRows(registry);
       long t0 = System.nanoTime();
       int measured = o.measuredRequests();
@@ -128,6 +129,10 @@ public final class RoundTripBenchmark {
           o.journal() ? ", journal on" : "");
       PhaseResult r = load.phase(measured);
       ResourceSnapshot after = ResourceSnapshot.take(pub);
+      Map<String, Long> xadds = new java.util.TreeMap<>();
+      pub.commandCallsPerShard("xadd").onErrorReturn(Map.of()).block(Duration.ofSeconds(10))
+          .forEach((shard, n) -> xadds.put(shard, n - xaddsBefore.getOrDefault(shard, 0L)));
+      RoundTripResult.Shards shards = new RoundTripResult.Shards(config.topology().partitions(), pub.clustered(), xadds);
       RoundTripResult.JournalFigures journal = null;
       if (o.journal()) {
         long t1 = System.nanoTime();
@@ -137,7 +142,7 @@ public final class RoundTripBenchmark {
             (t2 - t1) / 1e9, embeddedPostgres);
       }
       return new RoundTripResult(o, measured, r, before, after, config.consumer().concurrency(),
-          config.consumer().readCount(), embeddedRedis, journal);
+          config.consumer().readCount(), embeddedRedis, journal, shards);
     } finally {
       for (ReplyTail tail : tails) {
         tail.stop().block(Duration.ofSeconds(5));

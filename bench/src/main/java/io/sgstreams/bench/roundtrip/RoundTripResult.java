@@ -18,13 +18,29 @@ import org.HdrHistogram.Histogram;
  * @param readCount XREADGROUP COUNT of the workers (SG_READ_COUNT, 256 unless set)
  * @param embeddedRedis whether the run started its own embedded Redis
  * @param journal the journal's figures with {@code --journal}, else null
+ * @param shards partitions, cluster or not, XADD calls per master in the measured phase; null when unknown
  */
 public record RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
-    ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis, JournalFigures journal) {
+    ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis, JournalFigures journal,
+    Shards shards) {
 
   public RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
       ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis) {
-    this(options, messages, measured, before, after, workerConcurrency, readCount, embeddedRedis, null);
+    this(options, messages, measured, before, after, workerConcurrency, readCount, embeddedRedis, null, null);
+  }
+
+  public RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
+      ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis, JournalFigures journal) {
+    this(options, messages, measured, before, after, workerConcurrency, readCount, embeddedRedis, journal, null);
+  }
+
+  /** {@code SG_PARTITIONS}, whether Redis is a cluster, and each master's XADD calls in the measured phase. */
+  public record Shards(int partitions, boolean cluster, java.util.Map<String, Long> xaddPerShard) {
+    /** Largest relative distance of a shard's XADD calls from their mean (0.2 = 20 %). */
+    public double xaddSpread() {
+      double mean = xaddPerShard.values().stream().mapToLong(Long::longValue).average().orElse(0);
+      return mean == 0 ? 0 : xaddPerShard.values().stream().mapToDouble(n -> Math.abs(n - mean) / mean).max().orElse(0);
+    }
   }
 
   /**
@@ -87,6 +103,14 @@ public record RoundTripResult(RoundTripOptions options, int messages, PhaseResul
     line.put("read_count", readCount);
     line.put("redis", embeddedRedis ? "embedded" : "external");
     line.put("journal", journal != null);
+    if (shards != null) {
+      line.put("partitions", shards.partitions());
+      line.put("shards", shards.xaddPerShard().size());
+      line.put("cluster", shards.cluster());
+      ObjectNode per = line.putObject("xadd_per_shard");
+      shards.xaddPerShard().forEach(per::put);
+      line.put("xadd_spread", round(shards.xaddSpread(), 3));
+    }
     if (journal != null) {
       line.put("journal_rows", journal.rows());
       line.put("journal_rows_per_s", round(journal.rowsPerSecond(), 1));

@@ -516,6 +516,33 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     }).reduce(0.0, Double::sum);
   }
 
+  /**
+   * How many times each master ran {@code command} so far ({@code INFO commandstats}, e.g. {@code xadd}),
+   * keyed {@code host:port}: one entry on a single Redis, one per shard on a cluster (how evenly the
+   * partitions spread the writes).
+   */
+  public Mono<Map<String, Long>> commandCallsPerShard(String command) {
+    String prefix = "cmdstat_" + command.toLowerCase(java.util.Locale.ROOT) + ":calls=";
+    return Flux.fromIterable(redis.masters())
+        .concatMap(m -> redis.onMaster(m.nodeId(), c -> c.info("commandstats")).next()
+            .map(info -> {
+              long calls = 0;
+              for (String l : info.split("\r?\n")) {
+                if (l.startsWith(prefix)) {
+                  int end = l.indexOf(',');
+                  calls = Long.parseLong(l.substring(prefix.length(), end < 0 ? l.length() : end));
+                }
+              }
+              return Map.entry(m.host() + ":" + m.port(), calls);
+            }))
+        .collectMap(Map.Entry::getKey, Map.Entry::getValue, java.util.TreeMap::new);
+  }
+
+  /** Whether this bus runs against a Redis Cluster. */
+  public boolean clustered() {
+    return redis.isCluster();
+  }
+
   /** True when Redis answers PING within the command timeout (readiness). */
   public Mono<Boolean> ping() {
     return redis.commands().ping().map("PONG"::equals).onErrorReturn(false);
