@@ -19,7 +19,7 @@ import reactor.core.publisher.Sinks;
  * again after a failover), carrying only these XADDs and their WAITs. WAITs are batched: an XADD
  * answered while a WAIT is outstanding joins the next one, so one WAIT round trip covers every
  * publish that completed meanwhile. Fewer replicas than asked within the timeout fails the publish
- * with {@link ReplicationException}, although the entry was written (it may be handled; a client
+ * with {@link ReplicationTimeoutException}, although the entry was written (it may be handled; a client
  * retry should carry an Idempotency-Key).
  */
 final class ReplicatedWrites {
@@ -64,7 +64,7 @@ final class ReplicatedWrites {
           .doOnError(e -> drop())
           .flatMap(id -> awaitReplicas().map(acked -> {
             if (acked < replicas) {
-              throw new ReplicationException(stream, id, replicas, acked);
+              throw new ReplicationTimeoutException(stream, id, replicas, acked, WAIT_TIMEOUT);
             }
             return id;
           }));
@@ -134,14 +134,6 @@ final class ReplicatedWrites {
 
     void close() {
       drop();
-    }
-  }
-
-  /** Fewer replicas than {@code SG_PUBLISH_REPLICAS} acknowledged a publish within the WAIT timeout. */
-  static final class ReplicationException extends StreamException {
-    ReplicationException(String stream, String id, int wanted, long acked) {
-      super("entry " + id + " was written but only " + acked + " of " + wanted + " replicas acknowledged it within "
-          + WAIT_TIMEOUT.toMillis() + " ms (SG_PUBLISH_REPLICAS)", stream, null, null, null, null);
     }
   }
 }

@@ -54,6 +54,12 @@ public final class Responses {
           "the workers are " + full.backlog() + " messages behind (cap " + full.cap() + "); nothing was accepted, retry later").body(),
           Map.of("Retry-After", Long.toString(retry)));
     }
+    if (e instanceof io.sgstreams.core.bus.ReplicationTimeoutException) {
+      // SG_PUBLISH_REPLICAS: written, but not confirmed by enough replicas (a failover could lose it)
+      return new HttpResult(503, new ApiError(503, "not_replicated",
+          "the message was written but not yet confirmed by enough Redis replicas; it may still be answered. "
+              + "Retry with the same Idempotency-Key to get the answer exactly once").body(), Map.of("Retry-After", "1"));
+    }
     if (e instanceof EnvelopeTooLargeException) {
       return HttpResult.of(413, new ApiError(413, "message_too_large", e.getMessage()).body());
     }
