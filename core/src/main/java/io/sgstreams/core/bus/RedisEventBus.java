@@ -472,7 +472,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
         })
         .onErrorMap(e -> {
           metrics.publishFailed(stream);
-          return new StreamException("publish failed: " + e.getMessage(), stream, null, null, null, e);
+          return e instanceof ReplicationTimeoutException ? e : new StreamException("publish failed: " + e.getMessage(), stream, null, null, null, e);
         });
   }
 
