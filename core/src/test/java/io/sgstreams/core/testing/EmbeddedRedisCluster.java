@@ -307,6 +307,44 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
     return Collections.unmodifiableList(Arrays.asList(owners));
   }
 
+  /**
+   * Moves {@code slot} to master {@code to} the way {@code redis-cli --cluster reshard} does, while
+   * clients keep using it: {@code CLUSTER SETSLOT … IMPORTING} on the target, {@code MIGRATING} on
+   * the source, {@code MIGRATE} of its keys in batches (clients meanwhile get ASK / TRYAGAIN), then
+   * {@code SETSLOT … NODE} on every live master. Returns the keys moved and how long it took.
+   */
+  public synchronized SlotMove moveSlot(int slot, Node to) {
+    Node from = slotOwner(slot);
+    if (from.port() == to.port()) {
+      return new SlotMove(slot, from, to, 0, Duration.ZERO);
+    }
+    NodeProcess src = liveNodes().stream().filter(n -> n.port == from.port()).findFirst().orElseThrow();
+    NodeProcess dst = liveNodes().stream().filter(n -> n.port == to.port()).findFirst().orElseThrow();
+    long t0 = System.nanoTime();
+    dst.commands().clusterSetSlotImporting(slot, src.id);
+    src.commands().clusterSetSlotMigrating(slot, dst.id);
+    int moved = 0;
+    while (true) {
+      List<String> keys = src.commands().clusterGetKeysInSlot(slot, 100);
+      if (keys.isEmpty()) {
+        break;
+      }
+      src.commands().migrate(HOST, to.port(), 0, 10_000, io.lettuce.core.MigrateArgs.Builder.keys(keys));
+      moved += keys.size();
+    }
+    dst.commands().clusterSetSlotNode(slot, dst.id);
+    src.commands().clusterSetSlotNode(slot, dst.id);
+    for (NodeProcess n : liveNodes()) {
+      if (n != src && n != dst && masters().stream().anyMatch(m -> m.port() == n.port)) {
+        n.commands().clusterSetSlotNode(slot, dst.id);
+      }
+    }
+    return new SlotMove(slot, from, to, moved, Duration.ofNanos(System.nanoTime() - t0));
+  }
+
+  /** What {@link #moveSlot} did. */
+  public record SlotMove(int slot, Node from, Node to, int keys, Duration took) {}
+
   /** SIGKILLs every node, closes the admin connections and deletes the temporary directories. */
   @Override
   public synchronized void close() {
