@@ -405,6 +405,18 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     return Mono.defer(() -> {
       byte[] data = codec.encode(env);
       Map<String, byte[]> fields = StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
+      return publishFieldsAndAck(stream, fields, fence, ackStream, group, id);
+    });
+  }
+
+  /**
+   * As {@link #publishAndAck} with raw fields: a dead letter (its {@code data} byte-exact) written to
+   * the partition's DLQ and the entry acknowledged in one lease-fenced script, so a dead letter is
+   * never written twice by a worker that stalled and lost the partition in between.
+   */
+  public Mono<String> publishFieldsAndAck(String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence,
+      String ackStream, String group, String id) {
+    return Mono.defer(() -> {
       Retention.Tracked known = retention.known(stream);
       Mono<Retention.Tracked> tracked = known != null ? Mono.just(known) : retention.forStream(stream);
       return tracked.flatMap(t -> {

@@ -76,6 +76,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
    * the entries stay pending for the partition's new owner.
    */
   public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options, io.sgstreams.core.consume.Fence fence) {
+    this.fence = fence;
     this.bus = bus;
     // every stream's reader may block holding a slot: a receiver of many streams (partitions) gets at
     // least two slots per stream, so those of busy streams always find some (its Router's demand follows)
@@ -119,6 +120,8 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   }
 
   private final Gauge inFlightGauge;
+  /** The partition lease acks and dead letters are fenced by; null outside leased partitions. */
+  private final io.sgstreams.core.consume.Fence fence;
 
   @Override
   public ReceiverOptions options() {
@@ -378,6 +381,18 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   }
 
   Mono<Void> deadLetterEntry(DefaultDelivery d, Throwable cause) {
+    String dlq = bus.topology().dlqFor(d.stream());
+    if (fence != null && bus.topology().partitioned() && bus.topology().partitionOfStream(dlq) == bus.topology().partitionOfStream(d.stream())) {
+      // the DLQ entry and the XACK in one lease-fenced script (same partition, same slot)
+      return bus.publishFieldsAndAck(dlq, DeadLetters.fields(d, cause), fence, d.stream(), d.group(), d.id())
+          .doOnNext(dlqId -> {
+            metrics.deadLettered(d.stream(), d.group());
+            metrics.acked(d.stream(), d.group(), 1);
+            log.warn("dead-lettered {} from {} (group {}, {} deliveries) as {}: {}",
+                d.id(), d.stream(), d.group(), d.deliveryCount(), dlqId, DeadLetters.describe(cause));
+          })
+          .then();
+    }
     return DeadLetters.write(bus, d, cause)
         .doOnNext(dlqId -> {
           metrics.deadLettered(d.stream(), d.group());
