@@ -225,7 +225,29 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
                 throw new PartitionCountMismatchException(key, stored, mine);
               }
               return mine;
-            }).defaultIfEmpty(mine));
+            }).defaultIfEmpty(mine))
+        .flatMap(p -> role.includes(Role.WORKER) ? checkAssignment().thenReturn(p) : Mono.just(p));
+  }
+
+  /**
+   * Workers of one deployment share partitions one way: a worker reading every partition without a
+   * lease ({@code shared}) beside leasing ones would break their order. The first worker records the
+   * assignment ({@link Topology#assignmentKey}); a worker configured otherwise refuses to start.
+   */
+  private Mono<Void> checkAssignment() {
+    String key = topology.assignmentKey();
+    String mine = config.partitions().leased() ? "lease" : "shared";
+    byte[] value = mine.getBytes(StandardCharsets.UTF_8);
+    return Mono.fromCompletionStage(() -> redis.async().setnx(key, value))
+        .flatMap(set -> set ? Mono.<Void>empty()
+            : Mono.fromCompletionStage(() -> redis.async().get(key)).flatMap(b -> {
+              String stored = new String(b, StandardCharsets.UTF_8).trim();
+              return stored.equals(mine) ? Mono.<Void>empty() : Mono.<Void>error(new IllegalStateException(
+                  "this deployment's workers share partitions by " + stored + " (Redis key " + key + "), but this worker "
+                      + "is configured for " + mine + " (SG_PARTITION_ASSIGNMENT); mixing them breaks per-conversation "
+                      + "order. Set SG_PARTITION_ASSIGNMENT=" + stored + ", or stop every worker, DEL " + key
+                      + " and start them all with the new assignment"));
+            }));
   }
 
   /** Creates one group at {@code 0} with MKSTREAM; true if it was created, false if it existed. */

@@ -47,10 +47,16 @@ final class ReplicatedWrites {
     writers.values().forEach(Writer::close);
   }
 
-  /** A stream's writer connection and its WAIT batches. */
+  /**
+   * A stream's writer connection and the WAIT batches of the XADDs made on it. A batch is only ever
+   * confirmed by a WAIT on the connection its XADDs ran on (WAIT covers the writes of its own
+   * connection): when that connection is replaced (closed after an error), its outstanding batches
+   * fail as unconfirmed instead of being "confirmed" by a WAIT elsewhere.
+   */
   private final class Writer {
     private final String stream;
-    private volatile BlockingConnection conn;
+    private Mono<BlockingConnection> connecting;
+    private BlockingConnection conn;
     private boolean waiting;
     private Sinks.One<Long> next;
 
@@ -59,30 +65,52 @@ final class ReplicatedWrites {
     }
 
     Mono<String> xadd(XAddArgs args, Map<String, byte[]> fields) {
-      return connection()
-          .flatMap(c -> Mono.fromCompletionStage(() -> c.async().xadd(stream, args, fields)))
-          .doOnError(e -> drop())
-          .flatMap(id -> awaitReplicas().map(acked -> {
-            if (acked < replicas) {
-              throw new ReplicationTimeoutException(stream, id, replicas, acked, WAIT_TIMEOUT);
-            }
-            return id;
-          }));
+      return connection().flatMap(c -> Mono.fromCompletionStage(() -> c.async().xadd(stream, args, fields))
+          .doOnError(e -> drop(c))
+          // written: from here on a failure is "not confirmed", never a reason to write it again
+          .flatMap(id -> awaitReplicas(c)
+              .onErrorMap(e -> new ReplicationTimeoutException(stream, id, replicas, 0, WAIT_TIMEOUT))
+              .map(acked -> {
+                if (acked < replicas) {
+                  throw new ReplicationTimeoutException(stream, id, replicas, acked, WAIT_TIMEOUT);
+                }
+                return id;
+              })));
     }
 
-    private Mono<BlockingConnection> connection() {
-      BlockingConnection c = conn;
-      if (c != null && c.isOpen()) {
-        return Mono.just(c);
+    /** The writer connection, opened once however many publishes ask for it at the same time. */
+    private synchronized Mono<BlockingConnection> connection() {
+      if (conn != null && conn.isOpen()) {
+        return Mono.just(conn);
       }
-      return redis.dedicated(WAIT_TIMEOUT, stream).doOnNext(nc -> conn = nc);
+      if (connecting == null) {
+        connecting = redis.dedicated(WAIT_TIMEOUT, stream)
+            .doOnNext(c -> {
+              synchronized (Writer.this) {
+                conn = c;
+                waiting = false;
+                next = null;
+                connecting = null;
+              }
+            })
+            .doOnError(e -> {
+              synchronized (Writer.this) {
+                connecting = null;
+              }
+            })
+            .cache();
+      }
+      return connecting;
     }
 
-    /** Joins the next WAIT (sent at once when none is outstanding). */
-    private Mono<Long> awaitReplicas() {
+    /** Joins the next WAIT on {@code c} (sent at once when none is outstanding). */
+    private Mono<Long> awaitReplicas(BlockingConnection c) {
       Sinks.One<Long> mine;
       boolean send;
       synchronized (this) {
+        if (c != conn) {
+          return Mono.error(new IllegalStateException("the writer connection was replaced before the WAIT"));
+        }
         if (next == null) {
           next = Sinks.one();
         }
@@ -94,46 +122,62 @@ final class ReplicatedWrites {
         }
       }
       if (send) {
-        sendWait(mine);
+        sendWait(c, mine);
       }
       return mine.asMono();
     }
 
-    private void sendWait(Sinks.One<Long> batch) {
-      connection()
-          .flatMap(c -> Mono.fromCompletionStage(() -> c.async().waitForReplication(replicas, WAIT_TIMEOUT.toMillis())))
+    private void sendWait(BlockingConnection c, Sinks.One<Long> batch) {
+      Mono.fromCompletionStage(() -> c.async().waitForReplication(replicas, WAIT_TIMEOUT.toMillis()))
           .subscribe(n -> {
             batch.tryEmitValue(n);
-            afterWait();
+            afterWait(c);
           }, e -> {
-            drop();
             batch.tryEmitError(e);
-            afterWait();
+            drop(c);
           });
     }
 
-    private void afterWait() {
+    private void afterWait(BlockingConnection c) {
       Sinks.One<Long> pending;
       synchronized (this) {
+        if (c != conn) {
+          return; // drop() failed the batches of the replaced connection
+        }
         pending = next;
         next = null;
         waiting = pending != null;
       }
       if (pending != null) {
-        sendWait(pending);
+        sendWait(c, pending);
       }
     }
 
-    private void drop() {
-      BlockingConnection c = conn;
-      conn = null;
-      if (c != null) {
-        c.closeAsync();
+    /** Closes {@code c}; if it is the current connection, its batch still waiting to be sent fails. */
+    private void drop(BlockingConnection c) {
+      Sinks.One<Long> orphaned = null;
+      synchronized (this) {
+        if (conn == c) {
+          conn = null;
+          orphaned = next;
+          next = null;
+          waiting = false;
+        }
       }
+      if (orphaned != null) {
+        orphaned.tryEmitError(new IllegalStateException("the writer connection failed before the WAIT"));
+      }
+      c.closeAsync();
     }
 
     void close() {
-      drop();
+      BlockingConnection c;
+      synchronized (this) {
+        c = conn;
+      }
+      if (c != null) {
+        drop(c);
+      }
     }
   }
 }

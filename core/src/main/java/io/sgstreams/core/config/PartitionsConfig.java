@@ -43,6 +43,10 @@ public record PartitionsConfig(int count, Assignment assignment, Duration leaseT
     if (leaseTtl == null || leaseTtl.toMillis() < 300) {
       throw new IllegalArgumentException("lease TTL must be at least 300 ms, got " + leaseTtl);
     }
+    if (count == 1 && assignment == Assignment.LEASE) {
+      throw new IllegalArgumentException("SG_PARTITION_ASSIGNMENT=lease needs SG_PARTITIONS > 1 (with one partition a "
+          + "lease would let one worker read everything; its keys carry no hash tag, so a cluster could not run its scripts)");
+    }
     if (publishReplicas < 0) {
       throw new IllegalArgumentException("publish replicas must not be negative, got " + publishReplicas);
     }

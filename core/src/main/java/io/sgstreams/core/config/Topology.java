@@ -166,6 +166,11 @@ public record Topology(
     return StreamKeys.child(inboundStream, "partitions");
   }
 
+  /** {@code {inbound}:assignment}: how this deployment's workers share partitions ({@code lease} or {@code shared}). */
+  public String assignmentKey() {
+    return StreamKeys.child(inboundStream, "assignment");
+  }
+
   public static Topology defaults() {
     return ConfigSchema.defaults().topology();
   }

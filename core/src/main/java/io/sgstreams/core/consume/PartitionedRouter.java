@@ -62,6 +62,11 @@ public final class PartitionedRouter {
   private final Map<Integer, Owned> owned = new ConcurrentHashMap<>();
   private final Set<Integer> releasing = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean ticking = new AtomicBoolean();
+  private final AtomicBoolean renewing = new AtomicBoolean();
+  /** Hand-backs in progress (drain, then release), awaited by {@link #shutdown}. */
+  private final Map<Integer, Mono<Void>> handingBack = new ConcurrentHashMap<>();
+  /** Most partitions taken at once in one balancing step. */
+  private static final int ACQUIRE_CONCURRENCY = 8;
   private final List<Consumer<LeaseEvent>> listeners = new CopyOnWriteArrayList<>();
   private final Sinks.Empty<Void> finished = Sinks.empty();
   private volatile boolean stopped;
@@ -121,19 +126,35 @@ public final class PartitionedRouter {
     return finished.asMono();
   }
 
+  /**
+   * Renewal and balancing run apart: a lease is renewed every tick whatever the live-set heartbeat
+   * or a long adoption does (the live-set key may sit on another master, failing over), and a lease
+   * whose last successful renewal is older than the TTL is given up at once, its Router stopped.
+   */
   private void tick() {
-    if (stopped || !ticking.compareAndSet(false, true)) {
+    if (stopped) {
       return;
     }
-    leases.heartbeat()
-        .doOnNext(n -> live = n)
-        .flatMap(n -> renewAll().then(Mono.defer(() -> rebalance(n))))
-        .doFinally(s -> ticking.set(false))
-        .subscribe(v -> {}, e -> log.warn("consumer {}: partition lease tick failed: {}", base.consumer(), e.toString()));
+    if (renewing.compareAndSet(false, true)) {
+      renewAll().doFinally(s -> renewing.set(false))
+          .subscribe(v -> {}, e -> log.warn("consumer {}: partition lease renewal failed: {}", base.consumer(), e.toString()));
+    }
+    if (ticking.compareAndSet(false, true)) {
+      leases.heartbeat()
+          .doOnNext(n -> live = n)
+          .flatMap(n -> rebalance(n))
+          .doFinally(s -> ticking.set(false))
+          .subscribe(v -> {}, e -> log.warn("consumer {}: partition balancing failed: {}", base.consumer(), e.toString()));
+    }
   }
 
   private Mono<Void> renewAll() {
     long now = System.currentTimeMillis();
+    for (Owned o : new ArrayList<>(owned.values())) {
+      if (now - o.renewedAt[0] > leases.ttl().toMillis()) {
+        lost(o, "not renewed within the TTL");
+      }
+    }
     return Flux.fromIterable(new ArrayList<>(owned.values()))
         .flatMap(o -> leases.renew(o.fence)
             .doOnNext(ok -> {
@@ -152,6 +173,14 @@ public final class PartitionedRouter {
         .then();
   }
 
+  /** A fenced command of partition {@code p} was refused: its lease is gone, stop its Router now. */
+  private void fenced(int p, Fence f) {
+    Owned o = owned.get(p);
+    if (o != null && o.fence.equals(f)) {
+      lost(o, "a fenced command was refused");
+    }
+  }
+
   private void lost(Owned o, String why) {
     if (owned.remove(o.partition, o)) {
       log.warn("consumer {}: lease on partition {} lost ({}); its Router stops now, its entries stay pending for the new owner",
@@ -166,7 +195,7 @@ public final class PartitionedRouter {
       return Mono.empty();
     }
     int share = PartitionLeases.fairShare(partitions, liveWorkers);
-    int held = owned.size() - releasing.size();
+    int held = (int) owned.keySet().stream().filter(p -> !releasing.contains(p)).count();
     if (held > share) {
       List<Owned> surplus = owned.values().stream()
           .filter(o -> !releasing.contains(o.partition))
@@ -183,14 +212,24 @@ public final class PartitionedRouter {
     List<Integer> candidates = new ArrayList<>();
     for (int i = 0; i < partitions; i++) {
       int p = (offset + i) % partitions;
-      if (!owned.containsKey(p)) {
+      if (!owned.containsKey(p) && !releasing.contains(p)) {
         candidates.add(p);
       }
     }
-    int[] want = {share - held};
+    // leases taken one after another until the share is reached (one round trip each, cheap), each taken
+    // partition adopted in parallel with the next acquisitions (a first worker of many partitions must
+    // not need longer than a TTL to start them all)
+    java.util.concurrent.atomic.AtomicInteger want = new java.util.concurrent.atomic.AtomicInteger(share - held);
     return Flux.fromIterable(candidates)
-        .concatMap(p -> want[0] <= 0 || stopped ? Mono.<Void>empty()
-            : leases.acquire(p).flatMap(f -> adopt(p, f).doOnSuccess(v -> want[0]--)))
+        .concatMap(p -> stopped || want.get() <= 0 ? Mono.<Map.Entry<Integer, Fence>>empty()
+            : leases.acquire(p)
+                .doOnNext(f -> want.decrementAndGet())
+                .map(f -> Map.entry(p, f))
+                .onErrorResume(e -> {
+                  log.warn("consumer {}: could not take partition {}: {}", base.consumer(), p, e.toString());
+                  return Mono.empty();
+                }))
+        .flatMap(e -> adopt(e.getKey(), e.getValue()), ACQUIRE_CONCURRENCY)
         .then();
   }
 
@@ -201,8 +240,11 @@ public final class PartitionedRouter {
     return bus.ensureGroup(stream, base.group())
         .then(claimAll(stream, "0-0", 0))
         .map(n -> {
-          ReceiverOptions opts = base.withStreams(List.of(stream));
-          StreamReceiver receiver = StreamReceiver.create(bus, opts, fence);
+          // entries a stalled former owner read after losing the lease are pending under its name: claimed
+          // after at most a lease TTL rather than the general claim_min_idle (our own are renewed every third)
+          ReceiverOptions opts = base.withStreams(List.of(stream)).withClaim(
+              base.claimMinIdle().compareTo(leases.ttl()) < 0 ? base.claimMinIdle() : leases.ttl(), base.claimInterval());
+          StreamReceiver receiver = StreamReceiver.create(bus, opts, fence, () -> fenced(p, fence));
           ReplyPublisher publisher = new FencedPublisher(p, fence);
           Router router = factory.create(receiver, publisher);
           Owned o = new Owned(p, fence, router, new long[] {System.currentTimeMillis()});
@@ -247,7 +289,13 @@ public final class PartitionedRouter {
     public Mono<String> publish(Reply reply) {
       return Mono.defer(() -> {
         String target = bus.streamFor(reply, partition);
-        return local(target) ? bus.publishFenced(target, reply.envelope(), fence) : bus.publish(target, reply.envelope());
+        return local(target)
+            ? bus.publishFenced(target, reply.envelope(), fence).doOnError(e -> {
+              if (Fence.isFenced(e)) {
+                fenced(partition, fence);
+              }
+            })
+            : bus.publish(target, reply.envelope());
       });
     }
 
@@ -259,7 +307,11 @@ public final class PartitionedRouter {
     @Override
     public Mono<Void> publishAndAck(Reply reply, Delivery d) {
       return Mono.defer(() -> bus.publishAndAck(bus.streamFor(reply, partition), reply.envelope(), fence, d.stream(),
-          d.group(), d.id())).then();
+          d.group(), d.id())).doOnError(e -> {
+            if (Fence.isFenced(e)) {
+              fenced(partition, fence);
+            }
+          }).then();
     }
   }
 
@@ -273,6 +325,15 @@ public final class PartitionedRouter {
         .flatMap(reply -> {
           String next = RedisScript.text(reply.get(0));
           long n = sofar + ((List<?>) reply.get(1)).size();
+          if (reply.size() > 2 && reply.get(2) instanceof List<?> deleted && !deleted.isEmpty()) {
+            // trimmed while pending: out of the pending list now, recorded like the Claimer does
+            List<String> ids = deleted.stream().map(RedisScript::text).toList();
+            log.warn("{} entries on {} were trimmed before group {} handled them; their data is gone (recorded in the DLQ): {}",
+                ids.size(), stream, base.group(), ids.size() <= 10 ? ids : ids.subList(0, 10) + "…");
+            return Flux.fromIterable(ids)
+                .concatMap(id -> DeadLetters.writeTrimmed(bus, stream, id, base.group(), base.consumer()).onErrorResume(e -> Mono.empty()))
+                .then(next == null || "0-0".equals(next) ? Mono.just(n) : claimAll(stream, next, n));
+          }
           return next == null || "0-0".equals(next) ? Mono.just(n) : claimAll(stream, next, n);
         });
   }
@@ -280,9 +341,10 @@ public final class PartitionedRouter {
   /** Drains the partition's Router, then gives the lease back so the next owner starts at once. */
   private Mono<Void> handBack(Owned o, Duration drain) {
     if (!releasing.add(o.partition)) {
-      return Mono.empty();
+      Mono<Void> running = handingBack.get(o.partition);
+      return running == null ? Mono.empty() : running;
     }
-    return o.router.shutdown(drain)
+    Mono<Void> m = o.router.shutdown(drain)
         .then(leases.release(o.fence).onErrorResume(e -> Mono.just(false)))
         .doOnNext(ok -> {
           log.info("consumer {}: partition {} handed back (lease {}{})", base.consumer(), o.partition, o.fence.token(),
@@ -292,8 +354,12 @@ public final class PartitionedRouter {
         .doFinally(s -> {
           owned.remove(o.partition, o);
           releasing.remove(o.partition);
+          handingBack.remove(o.partition);
         })
-        .then();
+        .then()
+        .cache();
+    handingBack.put(o.partition, m);
+    return m;
   }
 
   private void emit(String type, int p, String token) {
@@ -323,6 +389,7 @@ public final class PartitionedRouter {
       }
       return Mono.delay(Duration.ofMillis(20)).thenMany(waitForTick())
           .thenMany(Flux.fromIterable(new ArrayList<>(owned.values())).flatMap(o -> handBack(o, drainTimeout)))
+          .thenMany(Flux.fromIterable(new ArrayList<>(handingBack.values())).flatMap(m -> m.onErrorResume(e -> Mono.empty())))
           .then(leases.leave().onErrorResume(e -> Mono.empty()))
           .doFinally(s -> finished.tryEmitEmpty());
     });

@@ -28,7 +28,12 @@ public interface StreamReceiver {
 
   /** A receiver whose acknowledgements are fenced by a partition lease ({@link Fence}). */
   static StreamReceiver create(RedisEventBus bus, ReceiverOptions options, Fence fence) {
-    return new DefaultStreamReceiver(bus, options, fence);
+    return new DefaultStreamReceiver(bus, options, fence, () -> {});
+  }
+
+  /** As above; {@code onFenced} runs when a fenced ack is refused (the lease is gone). */
+  static StreamReceiver create(RedisEventBus bus, ReceiverOptions options, Fence fence, Runnable onFenced) {
+    return new DefaultStreamReceiver(bus, options, fence, onFenced);
   }
 
   ReceiverOptions options();

@@ -61,13 +61,17 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   private volatile Disposable.Composite keepers = Disposables.composite();
 
   public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options) {
-    this(bus, options, null);
+    this(bus, options, null, () -> {});
   }
 
   private static final io.sgstreams.core.redis.internal.RedisScript FENCED_ACK = new io.sgstreams.core.redis.internal.RedisScript(
       "fenced-xack", """
       if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-      return redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, 3))
+      local n = 0
+      for i = 3, #ARGV, 1000 do
+        n = n + redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+      end
+      return n
       """, io.lettuce.core.ScriptOutputType.INTEGER);
 
   /**
@@ -75,12 +79,13 @@ public final class DefaultStreamReceiver implements StreamReceiver {
    * slot): once the lease is gone nothing is acknowledged (the script answers -1, counted as 0);
    * the entries stay pending for the partition's new owner.
    */
-  public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options, io.sgstreams.core.consume.Fence fence) {
+  public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options, io.sgstreams.core.consume.Fence fence,
+      Runnable onFenced) {
     this.fence = fence;
     this.bus = bus;
     // every stream's reader may block holding a slot: a receiver of many streams (partitions) gets at
     // least two slots per stream, so those of busy streams always find some (its Router's demand follows)
-    int slots = Math.max(options.maxInFlight(), 2 * options.streams().size());
+    int slots = options.streams().size() == 1 ? options.maxInFlight() : Math.max(options.maxInFlight(), 2 * options.streams().size());
     if (slots > options.maxInFlight()) {
       log.info("consumer {} reads {} streams: in-flight bound raised from {} to {} (two per stream)",
           options.consumer(), options.streams().size(), options.maxInFlight(), slots);
@@ -101,7 +106,15 @@ public final class DefaultStreamReceiver implements StreamReceiver {
           argv[2 + i] = io.sgstreams.core.redis.internal.RedisScript.arg(ids[i]);
         }
         return FENCED_ACK.<Long>run(bus.connections(), new String[] {fence.leaseKey(), st}, argv)
-            .map(n -> Math.max(0L, n)).toFuture();
+            .map(n -> {
+              if (n < 0) {
+                log.warn("consumer {}: acknowledgement of {} entries on {} refused: the partition lease is gone; they stay "
+                    + "pending for the partition's owner", this.options.consumer(), ids.length, st);
+                onFenced.run();
+                return 0L;
+              }
+              return n;
+            }).toFuture();
       };
       ackers.put(s, new AckCommitter(xack, s, options.group(), options.ackBatch(), metrics::acked));
       readers.add(new GroupReader(this, s));

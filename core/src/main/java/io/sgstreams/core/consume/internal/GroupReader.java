@@ -57,7 +57,8 @@ final class GroupReader {
     }
     // a reader whose stream was empty last time blocks with one slot: with many streams (partitions)
     // the slots stay with the readers whose streams have entries
-    int n = rx.budget().reserveRead(quiet ? 1 : options.readCount(), rx.idleReadersOtherThan(this));
+    int n = rx.budget().reserveRead(quiet && options.streams().size() > 1 ? 1 : options.readCount(),
+        rx.idleReadersOtherThan(this));
     if (n == 0) {
       busy.set(false);
       if (!rx.stopping() && rx.budget().hasRoomForRead()) {
