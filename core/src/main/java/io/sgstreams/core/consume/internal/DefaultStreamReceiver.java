@@ -82,6 +82,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options, io.sgstreams.core.consume.Fence fence,
       Runnable onFenced) {
     this.fence = fence;
+    this.onFenced = onFenced;
     this.bus = bus;
     // every stream's reader may block holding a slot: a receiver of many streams (partitions) gets at
     // least two slots per stream, so those of busy streams always find some (its Router's demand follows)
@@ -135,6 +136,17 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   private final Gauge inFlightGauge;
   /** The partition lease acks and dead letters are fenced by; null outside leased partitions. */
   private final io.sgstreams.core.consume.Fence fence;
+  private final Runnable onFenced;
+
+  /** The partition lease this receiver's reads, acks and dead letters are fenced by; null when none. */
+  io.sgstreams.core.consume.Fence fence() {
+    return fence;
+  }
+
+  /** The lease is gone (a fenced command was refused). */
+  void fenced() {
+    onFenced.run();
+  }
 
   @Override
   public ReceiverOptions options() {

@@ -6,6 +6,7 @@ import io.lettuce.core.XReadArgs;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.redis.internal.BlockingConnection;
 import io.sgstreams.core.redis.internal.RedisErrors;
+import io.sgstreams.core.redis.internal.RedisScript;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,6 +93,10 @@ final class GroupReader {
               .xreadgroup(me, XReadArgs.Builder.count(n), XReadArgs.StreamOffset.from(stream, historyCursor)))
           .flatMap(msgs -> rx.withCounts(stream, msgs, 1));
     }
+    io.sgstreams.core.consume.Fence fence = rx.fence();
+    if (fence != null) {
+      return fencedRead(c, n, fence);
+    }
     blocking = true;
     return Mono.fromCompletionStage(() -> c.async()
             .xreadgroup(me, XReadArgs.Builder.count(n).block(options.readBlock()), XReadArgs.StreamOffset.lastConsumed(stream)))
@@ -104,6 +109,62 @@ final class GroupReader {
         })
         .defaultIfEmpty(List.of());
   }
+
+  /**
+   * A leased partition's new entries: {@code XREADGROUP … >} runs inside a script that first checks
+   * the lease (same slot), so a worker that lost the partition (it stalled past the TTL) reads
+   * nothing more from it: entries it could take would stay pending under its name while the new
+   * owner answers later ones. Without entries, the script answers the stream's last id and the
+   * reader blocks in a plain {@code XREAD … BLOCK} from there on its own connection, as a wake-up
+   * (an entry added meanwhile has a higher id, so none is missed), then reads through the script.
+   */
+  private Mono<List<Entry>> fencedRead(BlockingConnection c, int n, io.sgstreams.core.consume.Fence fence) {
+    return FENCED_READ.<List<Object>>run(rx.bus().connections(), new String[] {fence.leaseKey(), stream},
+            RedisScript.arg(fence.token()), RedisScript.arg(options.group()), RedisScript.arg(options.consumer()),
+            RedisScript.arg(n))
+        .flatMap(reply -> {
+          if (!reply.isEmpty() && reply.get(0) instanceof List<?>) {
+            // XREADGROUP's own reply: [[stream, [[id, [field, value, …]], …]]]
+            List<Entry> out = new ArrayList<>();
+            for (Object s : reply) {
+              List<?> pair = (List<?>) s;
+              for (Object e : (List<?>) pair.get(1)) {
+                List<?> entry = (List<?>) e;
+                java.util.Map<String, byte[]> body = new java.util.LinkedHashMap<>();
+                if (entry.size() > 1 && entry.get(1) instanceof List<?> kv) {
+                  for (int i = 0; i + 1 < kv.size(); i += 2) {
+                    body.put(RedisScript.text(kv.get(i)), (byte[]) kv.get(i + 1));
+                  }
+                }
+                out.add(new Entry(RedisScript.text(entry.get(0)), body, 1));
+              }
+            }
+            return Mono.just(out);
+          }
+          String top = reply.isEmpty() ? "0-0" : RedisScript.text(reply.get(0));
+          blocking = true;
+          return Mono.fromCompletionStage(() -> c.async()
+                  .xread(XReadArgs.Builder.count(1).block(options.readBlock()), XReadArgs.StreamOffset.from(stream, top)))
+              .thenReturn(List.<Entry>of())
+              .defaultIfEmpty(List.of());
+        })
+        .doOnError(e -> {
+          if (io.sgstreams.core.consume.Fence.isFenced(e)) {
+            rx.fenced();
+          }
+        });
+  }
+
+  private static final RedisScript FENCED_READ = new RedisScript("fenced-xreadgroup", """
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+        return redis.error_reply('FENCED the lease ' .. KEYS[1] .. ' is no longer held by ' .. ARGV[1])
+      end
+      local r = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], '>')
+      if r then return r end
+      local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+      if #top > 0 then return {top[1][1]} end
+      return {'0-0'}
+      """, io.lettuce.core.ScriptOutputType.MULTI);
 
   private void onBatch(int reserved, List<Entry> entries) {
     blocking = false;
