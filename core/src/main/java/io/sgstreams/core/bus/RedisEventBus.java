@@ -432,6 +432,27 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   }
 
   /**
+   * A leased partition's reply writer: {@link #publishAndAck}'s promise (reply and ack in one fenced
+   * script), group-committed over the replies that arrive while one script is in flight. One per lease.
+   */
+  public ReplyAcks fencedReplies(io.sgstreams.core.consume.Fence fence) {
+    FencedReplies r = new FencedReplies(this, fence);
+    return (stream, env, ackStream, group, id) -> Mono.defer(() -> {
+      byte[] data = codec.encode(env);
+      Map<String, byte[]> fields = StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
+      Retention.Tracked known = retention.known(stream);
+      Mono<Retention.Tracked> tracked = known != null ? Mono.just(known) : retention.forStream(stream);
+      return tracked.flatMap(t -> r.submit(t, stream, fields, ackStream, group, id));
+    });
+  }
+
+  /** Writes a reply and acknowledges the entry it answers, together ({@link #fencedReplies}). */
+  @FunctionalInterface
+  public interface ReplyAcks {
+    Mono<String> publishAndAck(String stream, Envelope env, String ackStream, String group, String id);
+  }
+
+  /**
    * As {@link #publishAndAck} with raw fields: a dead letter (its {@code data} byte-exact) written to
    * the partition's DLQ and the entry acknowledged in one lease-fenced script, so a dead letter is
    * never written twice by a worker that stalled and lost the partition in between.

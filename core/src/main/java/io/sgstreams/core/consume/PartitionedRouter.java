@@ -275,9 +275,12 @@ public final class PartitionedRouter {
     private final int partition;
     private final Fence fence;
 
+    private final RedisEventBus.ReplyAcks replyAcks;
+
     FencedPublisher(int partition, Fence fence) {
       this.partition = partition;
       this.fence = fence;
+      this.replyAcks = bus.fencedReplies(fence);
     }
 
     /** A key with this partition's tag (same slot as the lease); with {@code P = 1} nothing is tagged, nothing fenced. */
@@ -306,7 +309,7 @@ public final class PartitionedRouter {
 
     @Override
     public Mono<Void> publishAndAck(Reply reply, Delivery d) {
-      return Mono.defer(() -> bus.publishAndAck(bus.streamFor(reply, partition), reply.envelope(), fence, d.stream(),
+      return Mono.defer(() -> replyAcks.publishAndAck(bus.streamFor(reply, partition), reply.envelope(), d.stream(),
           d.group(), d.id())).doOnError(e -> {
             if (Fence.isFenced(e)) {
               fenced(partition, fence);
