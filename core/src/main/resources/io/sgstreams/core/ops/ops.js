@@ -82,8 +82,13 @@
     const r = rates(s);
     history.x.push(t);
     RATES.forEach((name, i) => history.rates[i].push(r.rates ? r.rates[name] : null));
+    // with partitions (P > 1) one chart per logical stream (its totals), plus the unpartitioned streams;
+    // the tables below keep one row per partition
+    const charted = (s.totals && s.totals.length)
+      ? s.totals.concat(s.streams.filter((x) => x.partition === null || x.partition === undefined))
+      : s.streams;
     const names = new Set();
-    for (const st of s.streams) {
+    for (const st of charted) {
       names.add(st.name);
       let h = history.streams.get(st.name);
       if (!h) {
@@ -130,9 +135,9 @@
       fig('rate_' + name, r.rates ? fixed(r.rates[name]) : '–');
     });
     fig('nodes', r.count);
-    const inbound = s.streams.find((x) => x.kind === 'inbound');
+    const inbound = charted.find((x) => x.kind === 'inbound');
     fig('inbound_length', inbound ? inbound.length : '–');
-    fig('inbound_last_id', inbound ? num(inbound.last_id) : '–');
+    fig('inbound_last_id', inbound && inbound.last_id ? num(inbound.last_id) : '–');
     fig('dlq_depth', s.dlq.depth);
 
     const badges = $('#badges');
