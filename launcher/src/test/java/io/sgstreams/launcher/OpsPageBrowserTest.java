@@ -46,10 +46,24 @@ import org.junit.jupiter.api.Test;
 class OpsPageBrowserTest {
   private static final String KEY = "ops-page-test-key";
   private static final Path DIR = Path.of(System.getProperty("basedir", ".")).resolve("src/test/ops-page");
-  private static final Path SHOT = Path.of(System.getProperty("basedir", ".")).resolve("target/ops-page.png");
+  private static final Path SHOTS = Path.of(System.getProperty("basedir", ".")).resolve("target");
 
   @Test
   void theLoggedInPageShowsLiveFiguresThatMoveUnderTraffic() throws Exception {
+    JsonNode r = page(1);
+    assertTrue(r.get("charts").asInt() >= 1 + 4, "the rates chart and one per stream: " + r);
+  }
+
+  /** With partitions: one chart per logical stream (its totals), not one per partition; figures still move. */
+  @Test
+  void withPartitionsThePageChartsEachLogicalStreamOnce() throws Exception {
+    JsonNode r = page(4);
+    // rates + inbound, outbound web, outbound webhook, dlq (totals) + tools; per partition it would be 1 + 4 * 4 + 1
+    int charts = r.get("charts").asInt();
+    assertTrue(charts >= 1 + 4 && charts <= 1 + 4 + 2, "one chart per logical stream: " + r);
+  }
+
+  private JsonNode page(int partitions) throws Exception {
     String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
     require(Files.isExecutable(Path.of(chromium)), "Chromium not found at " + chromium
         + ": apt-get install -y chromium (or set CHROMIUM); .ci/run installs it");
@@ -67,7 +81,8 @@ class OpsPageBrowserTest {
     env.put("SG_OPS_KEYS", KEY);
     SgConfig test = TestRedis.config("opspage");
     SgConfig config = ConfigLoader.load(null, env).withTopology(test.topology()).withConsumer(test.consumer())
-        .withRedisUrl(TestRedis.url());
+        .withRedisUrl(TestRedis.url()).withPartitions(partitions);
+    Path shot = SHOTS.resolve(partitions == 1 ? "ops-page.png" : "ops-page-p" + partitions + ".png");
     try (Pipeline p = Pipeline.start(Role.STANDALONE, config, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
       String admin = "http://127.0.0.1:" + p.adminPort();
       HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
@@ -102,9 +117,9 @@ class OpsPageBrowserTest {
       traffic.setDaemon(true);
       traffic.start();
       try {
-        Files.createDirectories(SHOT.getParent());
-        Files.deleteIfExists(SHOT);
-        Out page = run(DIR, Duration.ofSeconds(90), "node", "script.js", admin + "/ops", KEY, SHOT.toString());
+        Files.createDirectories(shot.getParent());
+        Files.deleteIfExists(shot);
+        Out page = run(DIR, Duration.ofSeconds(90), "node", "script.js", admin + "/ops", KEY, shot.toString());
         assertEquals(0, page.status, page.text);
         String json = page.text.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(page.text));
         JsonNode r = new ObjectMapper().readTree(json);
@@ -120,10 +135,10 @@ class OpsPageBrowserTest {
         // gateway, worker and tools of this process report their counters
         assertEquals(3, second.get("nodes").asInt(), json);
         assertTrue(second.get("consumer_rows").asInt() > 0, json);
-        assertTrue(r.get("charts").asInt() >= 1 + 4, "the rates chart and one per stream: " + json);
         assertTrue(second.get("badges").toString().contains("ok"), json);
-        assertTrue(Files.size(SHOT) > 10_000, "a screenshot at " + SHOT);
+        assertTrue(Files.size(shot) > 10_000, "a screenshot at " + shot);
         assertTrue(accepted.get() > 0);
+        return r;
       } finally {
         sending.set(false);
         traffic.join(5000);

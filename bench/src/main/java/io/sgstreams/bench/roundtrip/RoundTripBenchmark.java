@@ -231,7 +231,7 @@ public final class RoundTripBenchmark {
       keys.add(t.toolsReplyStream("worker-bench-w" + i));
     }
     keys.add(t.partitionsKey());
-    keys.add(t.assignmentKey()); // the bench's own namespace: P may differ from the last run's
+    keys.add(t.assignmentKey(t.workerGroup())); // the bench's own namespace: P may differ from the last run's
     bus.deleteStreams(keys).block(Duration.ofSeconds(30));
     t.inboundStreams().forEach(s -> bus.ensureGroup(s, t.workerGroup()).block(Duration.ofSeconds(10)));
   }

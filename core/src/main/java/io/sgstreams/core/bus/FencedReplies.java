@@ -24,6 +24,8 @@ import reactor.core.publisher.MonoSink;
 final class FencedReplies {
   /** Most items per script call. */
   static final int MAX_BATCH = 128;
+  /** Most bytes of fields per script call (one script blocks the server while it runs). */
+  static final int MAX_BATCH_BYTES = 1 << 20;
 
   private static final RedisScript SCRIPT = new RedisScript("fenced-replies-acks", """
       if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -44,8 +46,15 @@ final class FencedReplies {
         for j = 1, ntrim do args[#args + 1] = ARGV[pos]; pos = pos + 1 end
         args[#args + 1] = '*'
         for j = 1, nfields * 2 do args[#args + 1] = ARGV[pos]; pos = pos + 1 end
-        ids[i] = redis.call('XADD', unpack(args))
-        redis.call('XACK', ackKey, group, entry)
+        -- one item's failure (a wrong key type, TRYAGAIN while its slot moves) is its own: written and
+        -- acknowledged together or neither, and the others go on
+        local id = redis.pcall('XADD', unpack(args))
+        if type(id) == 'table' and id.err then
+          ids[i] = {'ERR', id.err}
+        else
+          redis.call('XACK', ackKey, group, entry)
+          ids[i] = id
+        end
       end
       return ids
       """, ScriptOutputType.MULTI);
@@ -79,10 +88,16 @@ final class FencedReplies {
     List<Item> batch = new ArrayList<>();
     Item it;
     String group = null;
+    long bytes = 0;
     while (batch.size() < MAX_BATCH && (it = queue.peek()) != null) {
       if (group != null && !group.equals(it.group)) {
         break; // one group per script call (in practice there is only one)
       }
+      long size = it.fields.values().stream().mapToLong(v -> v.length).sum();
+      if (!batch.isEmpty() && bytes + size > MAX_BATCH_BYTES) {
+        break;
+      }
+      bytes += size;
       group = it.group;
       batch.add(queue.poll());
     }
@@ -93,20 +108,36 @@ final class FencedReplies {
       }
       return;
     }
-    send(batch, group).subscribe(ids -> {
+    Mono<List<Object>> call;
+    try {
+      call = send(batch, group);
+    } catch (RuntimeException e) {
+      call = Mono.error(e);
+    }
+    call.subscribe(ids -> {
+      next(); // the next batch goes out before this one's callers run
       for (int i = 0; i < batch.size(); i++) {
         Item b = batch.get(i);
-        b.tracked.published();
-        bus.metrics().published(b.stream);
-        b.sink.success(RedisScript.text(ids.get(i)));
+        Object r = i < ids.size() ? ids.get(i) : null;
+        if (r instanceof List<?> err) {
+          String why = err.size() > 1 ? RedisScript.text(err.get(1)) : "unknown error";
+          bus.metrics().publishFailed(b.stream);
+          b.sink.error(new StreamException("publish failed: " + why, b.stream, null, null, null, null));
+        } else if (r == null) {
+          bus.metrics().publishFailed(b.stream);
+          b.sink.error(new StreamException("publish failed: no reply for this item", b.stream, null, null, null, null));
+        } else {
+          b.tracked.published();
+          bus.metrics().published(b.stream);
+          b.sink.success(RedisScript.text(r));
+        }
       }
-      next();
     }, e -> {
+      next();
       for (Item b : batch) {
         bus.metrics().publishFailed(b.stream);
         b.sink.error(new StreamException("publish failed: " + e.getMessage(), b.stream, null, null, null, e));
       }
-      next();
     });
   }
 

@@ -226,7 +226,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
               }
               return mine;
             }).defaultIfEmpty(mine))
-        .flatMap(p -> role.includes(Role.WORKER) ? checkAssignment().thenReturn(p) : Mono.just(p));
+        .flatMap(p -> role.includes(Role.WORKER) && topology.partitioned() ? checkAssignment().thenReturn(p) : Mono.just(p));
   }
 
   /**
@@ -235,7 +235,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
    * assignment ({@link Topology#assignmentKey}); a worker configured otherwise refuses to start.
    */
   private Mono<Void> checkAssignment() {
-    String key = topology.assignmentKey();
+    String key = topology.assignmentKey(topology.workerGroup());
     String mine = config.partitions().leased() ? "lease" : "shared";
     byte[] value = mine.getBytes(StandardCharsets.UTF_8);
     return Mono.fromCompletionStage(() -> redis.async().setnx(key, value))

@@ -166,9 +166,13 @@ public record Topology(
     return StreamKeys.child(inboundStream, "partitions");
   }
 
-  /** {@code {inbound}:assignment}: how this deployment's workers share partitions ({@code lease} or {@code shared}). */
-  public String assignmentKey() {
-    return StreamKeys.child(inboundStream, "assignment");
+  /**
+   * {@code {inbound}:assignment:{group}}: how a group's workers share the partitions ({@code lease} or
+   * {@code shared}); recorded by its first worker when {@code P > 1}.
+   */
+  public String assignmentKey(String group) {
+    // a group name may contain ':' (sg:workers), so it is appended as it is, like in the lease keys
+    return StreamKeys.child(inboundStream, "assignment") + StreamKeys.SEPARATOR + StreamKeys.requireNoBraces("group", group);
   }
 
   public static Topology defaults() {

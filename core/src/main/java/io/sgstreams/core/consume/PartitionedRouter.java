@@ -51,7 +51,24 @@ public final class PartitionedRouter {
   /** What happened to a lease, for logs, tests and the ops page. */
   public record LeaseEvent(String type, int partition, String token, long atMillis) {}
 
-  private record Owned(int partition, Fence fence, Router router, long[] renewedAt) {}
+  /**
+   * A partition this worker holds a lease on, from the acquisition (renewed from then on, also while
+   * its pending entries are adopted) until the lease is released or lost. {@code router} is set once
+   * the partition runs.
+   */
+  private static final class Owned {
+    final int partition;
+    final Fence fence;
+    volatile Router router;
+    final java.util.concurrent.atomic.AtomicLong renewedAtNanos = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    final AtomicBoolean renewing = new AtomicBoolean();
+    volatile boolean gone;
+
+    Owned(int partition, Fence fence) {
+      this.partition = partition;
+      this.fence = fence;
+    }
+  }
 
   private final RedisEventBus bus;
   private final ReceiverOptions base;
@@ -65,6 +82,8 @@ public final class PartitionedRouter {
   private final AtomicBoolean renewing = new AtomicBoolean();
   /** Hand-backs in progress (drain, then release), awaited by {@link #shutdown}. */
   private final Map<Integer, Mono<Void>> handingBack = new ConcurrentHashMap<>();
+  /** Routers of lost leases still stopping: their partition is not taken again before. */
+  private final Map<Integer, Mono<Void>> stopping = new ConcurrentHashMap<>();
   /** Most partitions taken at once in one balancing step. */
   private static final int ACQUIRE_CONCURRENCY = 8;
   private final List<Consumer<LeaseEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -104,7 +123,7 @@ public final class PartitionedRouter {
 
   /** The partitions this worker reads now, ascending. */
   public List<Integer> owned() {
-    return owned.keySet().stream().sorted().toList();
+    return owned.values().stream().filter(o -> o.router != null).map(o -> o.partition).sorted().toList();
   }
 
   /** How many workers were live at the last tick. */
@@ -114,7 +133,7 @@ public final class PartitionedRouter {
 
   /** Entries in flight over every owned partition. */
   public int inFlight() {
-    return owned.values().stream().mapToInt(o -> o.router.receiver().inFlight()).sum();
+    return owned.values().stream().filter(o -> o.router != null).mapToInt(o -> o.router.receiver().inFlight()).sum();
   }
 
   /** Between {@link #start()} and {@link #shutdown}. */
@@ -127,50 +146,38 @@ public final class PartitionedRouter {
   }
 
   /**
-   * Renewal and balancing run apart: a lease is renewed every tick whatever the live-set heartbeat
-   * or a long adoption does (the live-set key may sit on another master, failing over), and a lease
-   * whose last successful renewal is older than the TTL is given up at once, its Router stopped.
+   * Renewal and balancing run apart: every held lease is renewed each tick, each on its own (one
+   * slow master delays only its own partitions' renewals), whatever the live-set heartbeat or an
+   * adoption does; a lease whose last successful renewal is older than the TTL is given up at once,
+   * its Router stopped. Renewal goes on while {@link #shutdown} drains; balancing stops.
    */
   private void tick() {
-    if (stopped) {
-      return;
+    long now = System.nanoTime();
+    long ttl = leases.ttl().toNanos();
+    for (Owned o : new ArrayList<>(owned.values())) {
+      if (now - o.renewedAtNanos.get() > ttl) {
+        lost(o, "not renewed within the TTL");
+      } else if (o.renewing.compareAndSet(false, true)) {
+        long sent = System.nanoTime();
+        leases.renew(o.fence)
+            .timeout(Duration.ofNanos(Math.max(1, ttl - (sent - o.renewedAtNanos.get()))))
+            .doFinally(x -> o.renewing.set(false))
+            .subscribe(ok -> {
+              if (ok) {
+                o.renewedAtNanos.accumulateAndGet(sent, Math::max);
+              } else if (!releasing.contains(o.partition)) {
+                lost(o, "taken or expired");
+              }
+            }, e -> log.debug("consumer {}: renewing partition {} failed: {}", base.consumer(), o.partition, e.toString()));
+      }
     }
-    if (renewing.compareAndSet(false, true)) {
-      renewAll().doFinally(s -> renewing.set(false))
-          .subscribe(v -> {}, e -> log.warn("consumer {}: partition lease renewal failed: {}", base.consumer(), e.toString()));
-    }
-    if (ticking.compareAndSet(false, true)) {
+    if (!stopped && ticking.compareAndSet(false, true)) {
       leases.heartbeat()
           .doOnNext(n -> live = n)
           .flatMap(n -> rebalance(n))
-          .doFinally(s -> ticking.set(false))
+          .doFinally(x -> ticking.set(false))
           .subscribe(v -> {}, e -> log.warn("consumer {}: partition balancing failed: {}", base.consumer(), e.toString()));
     }
-  }
-
-  private Mono<Void> renewAll() {
-    long now = System.currentTimeMillis();
-    for (Owned o : new ArrayList<>(owned.values())) {
-      if (now - o.renewedAt[0] > leases.ttl().toMillis()) {
-        lost(o, "not renewed within the TTL");
-      }
-    }
-    return Flux.fromIterable(new ArrayList<>(owned.values()))
-        .flatMap(o -> leases.renew(o.fence)
-            .doOnNext(ok -> {
-              if (ok) {
-                o.renewedAt[0] = now;
-              } else {
-                lost(o, "taken or expired");
-              }
-            })
-            .onErrorResume(e -> {
-              if (System.currentTimeMillis() - o.renewedAt[0] > leases.ttl().toMillis()) {
-                lost(o, "not renewed within the TTL (" + e + ")");
-              }
-              return Mono.empty();
-            }))
-        .then();
   }
 
   /** A fenced command of partition {@code p} was refused: its lease is gone, stop its Router now. */
@@ -182,11 +189,18 @@ public final class PartitionedRouter {
   }
 
   private void lost(Owned o, String why) {
-    if (owned.remove(o.partition, o)) {
+    if (!o.gone && owned.remove(o.partition, o)) {
+      o.gone = true;
       log.warn("consumer {}: lease on partition {} lost ({}); its Router stops now, its entries stay pending for the new owner",
           base.consumer(), o.partition, why);
       emit("lost", o.partition, o.fence.token());
-      o.router.shutdown(Duration.ZERO).subscribe(v -> {}, e -> {});
+      Router r = o.router;
+      if (r != null) {
+        // taken again only once this Router has finished (no handler of the old lease still running)
+        Mono<Void> m = r.shutdown(Duration.ZERO).onErrorResume(e -> Mono.empty()).cache();
+        stopping.put(o.partition, m);
+        m.doFinally(x -> stopping.remove(o.partition, m)).subscribe(v -> {}, e -> {});
+      }
     }
   }
 
@@ -198,7 +212,7 @@ public final class PartitionedRouter {
     int held = (int) owned.keySet().stream().filter(p -> !releasing.contains(p)).count();
     if (held > share) {
       List<Owned> surplus = owned.values().stream()
-          .filter(o -> !releasing.contains(o.partition))
+          .filter(o -> !releasing.contains(o.partition) && o.router != null)
           .sorted(Comparator.comparingInt((Owned o) -> o.partition).reversed())
           .limit(held - share)
           .toList();
@@ -212,7 +226,7 @@ public final class PartitionedRouter {
     List<Integer> candidates = new ArrayList<>();
     for (int i = 0; i < partitions; i++) {
       int p = (offset + i) % partitions;
-      if (!owned.containsKey(p) && !releasing.contains(p)) {
+      if (!owned.containsKey(p) && !releasing.contains(p) && !stopping.containsKey(p)) {
         candidates.add(p);
       }
     }
@@ -221,25 +235,34 @@ public final class PartitionedRouter {
     // not need longer than a TTL to start them all)
     java.util.concurrent.atomic.AtomicInteger want = new java.util.concurrent.atomic.AtomicInteger(share - held);
     return Flux.fromIterable(candidates)
-        .concatMap(p -> stopped || want.get() <= 0 ? Mono.<Map.Entry<Integer, Fence>>empty()
+        .concatMap(p -> stopped || want.get() <= 0 ? Mono.<Owned>empty()
             : leases.acquire(p)
                 .doOnNext(f -> want.decrementAndGet())
-                .map(f -> Map.entry(p, f))
+                .map(f -> {
+                  Owned o = new Owned(p, f); // renewed from now on, while it is adopted too
+                  owned.put(p, o);
+                  return o;
+                })
                 .onErrorResume(e -> {
                   log.warn("consumer {}: could not take partition {}: {}", base.consumer(), p, e.toString());
                   return Mono.empty();
                 }))
-        .flatMap(e -> adopt(e.getKey(), e.getValue()), ACQUIRE_CONCURRENCY)
+        .flatMap(this::adopt, ACQUIRE_CONCURRENCY)
         .then();
   }
 
   /** The partition is ours: take over its pending entries, then start its Router. */
-  private Mono<Void> adopt(int p, Fence fence) {
+  private Mono<Void> adopt(Owned o) {
+    int p = o.partition;
+    Fence fence = o.fence;
     String stream = bus.topology().inboundStream(p);
     long start = System.currentTimeMillis();
     return bus.ensureGroup(stream, base.group())
-        .then(claimAll(stream, "0-0", 0))
+        .then(claimAll(stream, fence, "0-0", 0))
         .map(n -> {
+          if (o.gone || stopped) {
+            return n; // lost, handed back or shutting down while adopting: nothing to start
+          }
           // entries a stalled former owner read after losing the lease are pending under its name: claimed
           // after at most a lease TTL rather than the general claim_min_idle (our own are renewed every third)
           ReceiverOptions opts = base.withStreams(List.of(stream)).withClaim(
@@ -247,21 +270,26 @@ public final class PartitionedRouter {
           StreamReceiver receiver = StreamReceiver.create(bus, opts, fence, () -> fenced(p, fence));
           ReplyPublisher publisher = new FencedPublisher(p, fence);
           Router router = factory.create(receiver, publisher);
-          Owned o = new Owned(p, fence, router, new long[] {System.currentTimeMillis()});
-          owned.put(p, o);
-          router.start();
+          synchronized (o) {
+            if (o.gone) {
+              return n;
+            }
+            o.router = router;
+            router.start();
+          }
           log.info("consumer {}: partition {} ({}) acquired, lease {}, {} pending entries adopted in {} ms",
               base.consumer(), p, stream, fence.token(), n, System.currentTimeMillis() - start);
           emit("acquired", p, fence.token());
-          if (stopped) {
-            handBack(o, Duration.ZERO).subscribe(v -> {}, e -> {});
-          }
           return n;
         })
         .onErrorResume(e -> {
           log.warn("consumer {}: could not start partition {} after taking its lease; giving it back: {}",
               base.consumer(), p, e.toString());
-          return leases.release(fence).onErrorResume(x -> Mono.just(false)).thenReturn(0L);
+          owned.remove(p, o);
+          o.gone = true;
+          Router r = o.router;
+          Mono<Void> stop = r == null ? Mono.empty() : r.shutdown(Duration.ZERO).onErrorResume(x -> Mono.empty());
+          return stop.then(leases.release(fence).onErrorResume(x -> Mono.just(false))).thenReturn(0L);
         })
         .then();
   }
@@ -318,26 +346,36 @@ public final class PartitionedRouter {
     }
   }
 
-  /** XAUTOCLAIM … min-idle 0 … JUSTID until the cursor wraps: every pending entry of the group on {@code stream} becomes ours. */
-  private Mono<Long> claimAll(String stream, String cursor, long sofar) {
-    CommandArgs<String, byte[]> args = new CommandArgs<>(RedisStreams.CODEC)
-        .addKey(stream).add(base.group()).add(base.consumer()).add(0).add(cursor).add("COUNT").add(ADOPT_BATCH).add("JUSTID");
-    RedisStreams redis = bus.connections();
-    return Mono.fromCompletionStage(() -> redis.async()
-            .dispatch(CommandType.XAUTOCLAIM, new NestedMultiOutput<>(RedisStreams.CODEC), args).toCompletableFuture())
+  private static final RedisScript FENCED_CLAIM = new RedisScript("fenced-xautoclaim", """
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+        return redis.error_reply('FENCED the lease ' .. KEYS[1] .. ' is no longer held by ' .. ARGV[1])
+      end
+      return redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[3], 0, ARGV[4], 'COUNT', ARGV[5], 'JUSTID')
+      """, io.lettuce.core.ScriptOutputType.MULTI);
+
+  /**
+   * {@code XAUTOCLAIM … min-idle 0 … JUSTID} until the cursor wraps, each batch in a script that first
+   * checks the lease: every pending entry of the group on {@code stream} becomes ours, and a lease lost
+   * meanwhile stops it (it would take the new owner's entries from under it).
+   */
+  private Mono<Long> claimAll(String stream, Fence fence, String cursor, long sofar) {
+    return FENCED_CLAIM.<List<Object>>run(bus.connections(), new String[] {fence.leaseKey(), stream},
+            RedisScript.arg(fence.token()), RedisScript.arg(base.group()), RedisScript.arg(base.consumer()),
+            RedisScript.arg(cursor), RedisScript.arg(ADOPT_BATCH))
         .flatMap(reply -> {
           String next = RedisScript.text(reply.get(0));
           long n = sofar + ((List<?>) reply.get(1)).size();
+          Mono<Long> more = next == null || "0-0".equals(next) ? Mono.just(n) : claimAll(stream, fence, next, n);
           if (reply.size() > 2 && reply.get(2) instanceof List<?> deleted && !deleted.isEmpty()) {
             // trimmed while pending: out of the pending list now, recorded like the Claimer does
             List<String> ids = deleted.stream().map(RedisScript::text).toList();
             log.warn("{} entries on {} were trimmed before group {} handled them; their data is gone (recorded in the DLQ): {}",
                 ids.size(), stream, base.group(), ids.size() <= 10 ? ids : ids.subList(0, 10) + "…");
             return Flux.fromIterable(ids)
-                .concatMap(id -> DeadLetters.writeTrimmed(bus, stream, id, base.group(), base.consumer()).onErrorResume(e -> Mono.empty()))
-                .then(next == null || "0-0".equals(next) ? Mono.just(n) : claimAll(stream, next, n));
+                .flatMap(id -> DeadLetters.writeTrimmed(bus, stream, id, base.group(), base.consumer()).onErrorResume(e -> Mono.empty()), 16)
+                .then(more);
           }
-          return next == null || "0-0".equals(next) ? Mono.just(n) : claimAll(stream, next, n);
+          return more;
         });
   }
 
@@ -347,7 +385,12 @@ public final class PartitionedRouter {
       Mono<Void> running = handingBack.get(o.partition);
       return running == null ? Mono.empty() : running;
     }
-    Mono<Void> m = o.router.shutdown(drain)
+    Router r;
+    synchronized (o) {
+      o.gone = true; // an adoption still running does not start it now
+      r = o.router;
+    }
+    Mono<Void> m = (r == null ? Mono.<Void>empty() : r.shutdown(drain))
         .then(leases.release(o.fence).onErrorResume(e -> Mono.just(false)))
         .doOnNext(ok -> {
           log.info("consumer {}: partition {} handed back (lease {}{})", base.consumer(), o.partition, o.fence.token(),
@@ -385,16 +428,19 @@ public final class PartitionedRouter {
       if (stopped) {
         return finished.asMono();
       }
-      stopped = true;
-      Disposable t = timer;
-      if (t != null) {
-        t.dispose();
-      }
+      stopped = true; // no more balancing; the timer keeps renewing the leases while their Routers drain
       return Mono.delay(Duration.ofMillis(20)).thenMany(waitForTick())
           .thenMany(Flux.fromIterable(new ArrayList<>(owned.values())).flatMap(o -> handBack(o, drainTimeout)))
           .thenMany(Flux.fromIterable(new ArrayList<>(handingBack.values())).flatMap(m -> m.onErrorResume(e -> Mono.empty())))
+          .thenMany(Flux.fromIterable(new ArrayList<>(stopping.values())).flatMap(m -> m.onErrorResume(e -> Mono.empty())))
           .then(leases.leave().onErrorResume(e -> Mono.empty()))
-          .doFinally(s -> finished.tryEmitEmpty());
+          .doFinally(s -> {
+            Disposable t = timer;
+            if (t != null) {
+              t.dispose();
+            }
+            finished.tryEmitEmpty();
+          });
     });
   }
 

@@ -137,7 +137,11 @@
     fig('nodes', r.count);
     const inbound = charted.find((x) => x.kind === 'inbound');
     fig('inbound_length', inbound ? inbound.length : '–');
-    fig('inbound_last_id', inbound && inbound.last_id ? num(inbound.last_id) : '–');
+    // the newest entry of the inbound stream, over every partition
+    const newest = s.streams.filter((x) => x.kind === 'inbound' && x.last_id)
+      .map((x) => x.last_id.split('-').map(Number))
+      .reduce((a, b) => (!a || b[0] > a[0] || (b[0] === a[0] && b[1] > a[1]) ? b : a), null);
+    fig('inbound_last_id', newest ? num(newest.join('-')) : '–');
     fig('dlq_depth', s.dlq.depth);
 
     const badges = $('#badges');

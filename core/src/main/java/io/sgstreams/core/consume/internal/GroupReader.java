@@ -142,6 +142,9 @@ final class GroupReader {
             return Mono.just(out);
           }
           String top = reply.isEmpty() ? "0-0" : RedisScript.text(reply.get(0));
+          if (rx.stopping()) {
+            return Mono.just(List.<Entry>of()); // stopped while the script ran: no wake-up read to wait out
+          }
           blocking = true;
           return Mono.fromCompletionStage(() -> c.async()
                   .xread(XReadArgs.Builder.count(1).block(options.readBlock()), XReadArgs.StreamOffset.from(stream, top)))
