@@ -123,7 +123,7 @@ public final class ConfigSchema {
     public static final Setting<Duration> READ_BLOCK = of("consumer.read_block_ms", "SG_READ_BLOCK_MS",
         millisIn(1, MAX_LONG), "2000", "XREADGROUP BLOCK");
     public static final Setting<Integer> CONCURRENCY = of("consumer.concurrency", "SG_WORKER_CONCURRENCY", intIn(1, MAX_INT),
-        "64", "entries in flight per consumer");
+        "64", "entries in flight per consumer (with leased partitions: per partition the worker holds)");
     public static final Setting<Integer> ACK_BATCH = of("consumer.ack_batch", "SG_ACK_BATCH", intIn(1, MAX_INT),
         "256", "most ids per XACK (group commit)");
     public static final Setting<Duration> DRAIN_TIMEOUT = of("consumer.drain_timeout_ms", "SG_DRAIN_TIMEOUT_MS",
