@@ -107,6 +107,13 @@ final class StreamsCommand implements Callable<Integer> {
     if (totals.isArray()) {
       totalsTable(totals, out);
       out.println();
+      JsonNode shards = all.path("shards");
+      if (shards.isArray() && shards.size() > 1) {
+        StringBuilder b = new StringBuilder("XADD calls per shard:");
+        shards.forEach(x -> b.append(' ').append(x.path("shard").asText()).append('=').append(x.path("xadd_calls").asLong()));
+        out.println(b);
+        out.println();
+      }
     }
     out.printf("%-44s %-11s %9s %9s %9s%n", "STREAM", "KIND", "LENGTH", "CAP", "HEADROOM");
     for (JsonNode s : rows) {

@@ -78,14 +78,21 @@ public final class StreamsReport {
    * stream, {@link #totals}) when the streams are partitioned.
    */
   public Mono<ObjectNode> all() {
+    // XADD calls per master so far: how evenly the partitions spread the writes (one entry on a single Redis)
+    Mono<java.util.Map<String, Long>> shards = bus.commandCallsPerShard("xadd")
+        .onErrorResume(e -> Mono.just(java.util.Map.of()));
     return streamNames()
         .flatMapMany(names -> Flux.fromIterable(names).concatMap(this::stream))
         .collectList()
-        .map(list -> {
+        .zipWith(shards)
+        .map(both -> {
+          List<ObjectNode> list = both.getT1();
           ObjectNode root = Json.object();
           root.put("taken_at", java.time.Instant.now().toString());
           ArrayNode arr = root.putArray("streams");
           list.forEach(arr::add);
+          ArrayNode shardRows = root.putArray("shards");
+          both.getT2().forEach((shard, calls) -> shardRows.addObject().put("shard", shard).put("xadd_calls", calls));
           if (topology.partitioned()) {
             ArrayNode totals = root.putArray("totals");
             for (String logical : logicalStreams()) {

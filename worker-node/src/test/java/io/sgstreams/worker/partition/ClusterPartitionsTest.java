@@ -117,6 +117,11 @@ class ClusterPartitionsTest {
       probe.connections().masters().forEach(m -> xadds.put(m.host() + ":" + m.port(), probe.connections()
           .onMaster(m.nodeId(), c -> c.info("commandstats")).map(ClusterPartitionsTest::xaddCalls).blockFirst(WITHIN)));
       System.out.println("cluster: XADD calls per master " + xadds);
+      // the streams report shows the same per shard
+      var report = new io.sgstreams.core.ops.StreamsReport(probe).all().block(WITHIN);
+      assertEquals(3, report.withArray("shards").size(), report.toString());
+      report.withArray("shards").forEach(x -> assertTrue(x.get("xadd_calls").asLong() > 0, report.toString()));
+      assertTrue(report.withArray("totals").size() >= 3, "totals per logical stream: " + report);
     } finally {
       nodes.forEach(n -> n.shutdown(Duration.ZERO).block(WITHIN));
       buses.forEach(RedisEventBus::close);
