@@ -125,7 +125,10 @@ public final class WorkerNode {
             (receiver, publisher) -> Router.create(receiver, publisher, bus.metrics(), handler, chain,
                 WorkerNode::deadLetterReply)).start();
       } else {
-        router = Router.create(StreamReceiver.create(bus, opts), bus, bus.metrics(), handler, chain,
+        // shared: every worker reads every partition; with SG_ORDERING=channel-lock conversations keep
+        // their order across workers (ticket queues, ChannelTurns)
+        StreamReceiver receiver = pc.channelLock() ? StreamReceiver.channelOrdered(bus, opts) : StreamReceiver.create(bus, opts);
+        router = Router.create(receiver, bus, bus.metrics(), handler, chain,
             WorkerNode::deadLetterReply).start();
       }
       java.util.List<String> watched = new java.util.ArrayList<>(topology.streams());

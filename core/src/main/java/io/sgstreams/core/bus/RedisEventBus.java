@@ -226,28 +226,42 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
               }
               return mine;
             }).defaultIfEmpty(mine))
-        .flatMap(p -> role.includes(Role.WORKER) && topology.partitioned() ? checkAssignment().thenReturn(p) : Mono.just(p));
+        .flatMap(p -> role.includes(Role.WORKER) ? checkAssignment().thenReturn(p) : Mono.just(p));
   }
 
   /**
    * Workers of one deployment share partitions one way: a worker reading every partition without a
-   * lease ({@code shared}) beside leasing ones would break their order. The first worker records the
-   * assignment ({@link Topology#assignmentKey}); a worker configured otherwise refuses to start.
+   * lease ({@code shared}) beside leasing ones would break their order, and so would a worker without
+   * tickets beside {@code channel-lock} ones. The first worker records the assignment
+   * ({@link Topology#assignmentKey}: {@code lease}, {@code shared} or {@code channel-lock}) when
+   * {@code P > 1} or with channel-lock; a worker configured otherwise refuses to start. (With one
+   * partition and local ordering nothing is recorded, only checked.)
    */
   private Mono<Void> checkAssignment() {
     String key = topology.assignmentKey(topology.workerGroup());
-    String mine = config.partitions().leased() ? "lease" : "shared";
+    var pc = config.partitions();
+    String mine = pc.leased() ? "lease" : pc.channelLock() ? "channel-lock" : "shared";
     byte[] value = mine.getBytes(StandardCharsets.UTF_8);
-    return Mono.fromCompletionStage(() -> redis.async().setnx(key, value))
+    boolean record = topology.partitioned() || pc.channelLock();
+    Mono<Boolean> recorded = record ? Mono.fromCompletionStage(() -> redis.async().setnx(key, value)) : Mono.just(false);
+    return recorded
         .flatMap(set -> set ? Mono.<Void>empty()
             : Mono.fromCompletionStage(() -> redis.async().get(key)).flatMap(b -> {
               String stored = new String(b, StandardCharsets.UTF_8).trim();
               return stored.equals(mine) ? Mono.<Void>empty() : Mono.<Void>error(new IllegalStateException(
                   "this deployment's workers share partitions by " + stored + " (Redis key " + key + "), but this worker "
-                      + "is configured for " + mine + " (SG_PARTITION_ASSIGNMENT); mixing them breaks per-conversation "
-                      + "order. Set SG_PARTITION_ASSIGNMENT=" + stored + ", or stop every worker, DEL " + key
-                      + " and start them all with the new assignment"));
+                      + "is configured for " + mine + " (" + describe(mine) + "); mixing them breaks per-conversation "
+                      + "order. Set " + describe(stored) + ", or stop every worker, DEL " + key
+                      + " and start them all with the new setting"));
             }));
+  }
+
+  private static String describe(String assignment) {
+    return switch (assignment) {
+      case "channel-lock" -> "SG_PARTITION_ASSIGNMENT=shared and SG_ORDERING=channel-lock";
+      case "lease" -> "SG_PARTITION_ASSIGNMENT=lease";
+      default -> "SG_PARTITION_ASSIGNMENT=shared and SG_ORDERING=local";
+    };
   }
 
   /** Creates one group at {@code 0} with MKSTREAM; true if it was created, false if it existed. */

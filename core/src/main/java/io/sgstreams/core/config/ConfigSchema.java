@@ -326,6 +326,9 @@ public final class ConfigSchema {
     public static final Setting<Integer> PUBLISH_REPLICAS = of("partitions.publish_replicas", "SG_PUBLISH_REPLICAS",
         intIn(0, 16), "0",
         "a gateway's publish waits (WAIT) for this many replicas to have it before answering 2xx; 0 = don't wait");
+    public static final Setting<String> ORDERING = of("partitions.ordering", "SG_ORDERING",
+        ValueType.oneOf("local", "channel-lock"), "local",
+        "`local`: each worker keeps a conversation in order (across workers too when partitions are leased); `channel-lock` (shared assignment only): a conversation's entries run one at a time in stream order across all workers (a ticket queue per conversation)");
 
     private Partitions() {}
   }
@@ -338,7 +341,7 @@ public final class ConfigSchema {
           Streams.TOOLS, Streams.TOOLS_REPLY_PREFIX, Streams.TOOLS_REPLY_TTL, Streams.DLQ, Streams.HEARTBEAT_PREFIX,
           Streams.KEYS_PREFIX, Streams.MAXLEN, Streams.DLQ_MAXLEN, Streams.PLATFORMS)),
       new Section("partitions", null, List.of(Partitions.COUNT, Partitions.ASSIGNMENT, Partitions.LEASE_TTL,
-          Partitions.PUBLISH_REPLICAS)),
+          Partitions.PUBLISH_REPLICAS, Partitions.ORDERING)),
       new Section("groups", null, List.of(Groups.WORKERS, Groups.GATEWAY_PREFIX, Groups.TOOLS)),
       new Section("consumer", null, List.of(
           Consumer.MAX_DELIVERIES, Consumer.CLAIM_MIN_IDLE, Consumer.CLAIM_INTERVAL, Consumer.READ_COUNT,
@@ -447,7 +450,8 @@ public final class ConfigSchema {
             v.get(Journal.RETRY_MAX), v.get(Journal.EMBEDDED_PORT),
             Path.of(v.opt(Journal.EMBEDDED_DIR).orElse(System.getProperty("java.io.tmpdir") + "/sg-postgres-" + nodeId))),
         new PartitionsConfig(v.get(Partitions.COUNT), PartitionsConfig.Assignment.parse(v.get(Partitions.ASSIGNMENT)),
-            v.get(Partitions.LEASE_TTL), v.get(Partitions.PUBLISH_REPLICAS)));
+            v.get(Partitions.LEASE_TTL), v.get(Partitions.PUBLISH_REPLICAS),
+            PartitionsConfig.Ordering.parse(v.get(Partitions.ORDERING))));
   }
 
 }

@@ -175,6 +175,19 @@ public record Topology(
     return StreamKeys.child(inboundStream, "assignment") + StreamKeys.SEPARATOR + StreamKeys.requireNoBraces("group", group);
   }
 
+  /**
+   * The key prefix of the ticket queues of conversations on {@code stream} ({@code SG_ORDERING=channel-lock}):
+   * {@code <stream>:order:} for a partition's stream (its {@code {tag}} puts the queues in its slot),
+   * {@code {<stream>}:order:} for an untagged one (the whole name as tag: same slot as the stream in a
+   * cluster). A queue's key is the prefix plus the SHA-1 (hex) of its conversation, computed in the read
+   * script from the envelope: {@code tenant_id ‖ 0x00 ‖ platform ‖ 0x00 ‖ channel_id}.
+   */
+  public static String channelTicketsPrefix(String stream) {
+    boolean tagged = stream.indexOf('{') >= 0;
+    return (tagged ? stream : "{" + StreamKeys.requireNoBraces("stream key", stream) + "}") + StreamKeys.SEPARATOR
+        + "order" + StreamKeys.SEPARATOR;
+  }
+
   public static Topology defaults() {
     return ConfigSchema.defaults().topology();
   }

@@ -51,6 +51,8 @@ public final class Router {
   private final StreamMetrics metrics;
   private final KeyedSerializer<OrderKey> serializer = new KeyedSerializer<>();
   private final boolean ordered;
+  /** SG_ORDERING=channel-lock: conversations ordered across workers (replaces the in-pod serializer). */
+  private final ChannelGate gate;
   private final Sinks.Empty<Void> finished = Sinks.empty();
   private volatile Loop running;
   private volatile boolean done;
@@ -71,6 +73,8 @@ public final class Router {
     this.handler = Middleware.chain(handler, all);
     this.options = receiver.options();
     this.metrics = metrics;
+    ChannelTurns turns = ordered ? receiver.channelTurns() : null;
+    this.gate = turns == null ? null : new ChannelGate(turns, options.claimMinIdle());
   }
 
   /**
@@ -152,7 +156,10 @@ public final class Router {
     protected void hookOnNext(Delivery d) {
       active.incrementAndGet();
       Disposable[] self = new Disposable[1];
-      self[0] = serializer.submit(ordered ? orderKey(d) : null, () -> process(d))
+      Mono<Void> work = gate != null
+          ? gate.submit(receiver.channelTurns().conversation(d), d, () -> process(d))
+          : serializer.submit(ordered ? orderKey(d) : null, () -> process(d));
+      self[0] = work
           .doFinally(sig -> {
             if (self[0] != null) {
               inner.remove(self[0]);
@@ -240,6 +247,9 @@ public final class Router {
   public Mono<Void> shutdown(Duration drainTimeout) {
     return Mono.defer(() -> {
       receiver.stop();
+      if (gate != null) {
+        gate.stop(); // entries waiting for their turn stay pending, tickets kept
+      }
       if (running == null) {
         finished.tryEmitEmpty();
         return receiver.close();

@@ -36,7 +36,20 @@ public interface StreamReceiver {
     return new DefaultStreamReceiver(bus, options, fence, onFenced);
   }
 
+  /**
+   * A receiver whose conversations are ordered across workers ({@code SG_ORDERING=channel-lock},
+   * shared assignment): see {@link ChannelTurns}. Every worker of the group must use one.
+   */
+  static StreamReceiver channelOrdered(RedisEventBus bus, ReceiverOptions options) {
+    return new DefaultStreamReceiver(bus, options, null, () -> {}, true);
+  }
+
   ReceiverOptions options();
+
+  /** The cross-worker turns of conversations its Router follows; null when order is kept within this worker only. */
+  default ChannelTurns channelTurns() {
+    return null;
+  }
 
   /**
    * Cold: reading starts on subscribe. One subscriber at a time. Completes after {@link #stop()}

@@ -81,6 +81,20 @@ public final class DefaultStreamReceiver implements StreamReceiver {
    */
   public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options, io.sgstreams.core.consume.Fence fence,
       Runnable onFenced) {
+    this(bus, options, fence, onFenced, false);
+  }
+
+  /**
+   * With {@code channelLock}, new entries are read through {@link TicketedTurns#READ} (each gets a
+   * ticket in its conversation's queue) and {@link #channelTurns()} orders conversations across
+   * workers ({@code SG_ORDERING=channel-lock}); not with a {@code fence} (a leased partition has one reader).
+   */
+  public DefaultStreamReceiver(RedisEventBus bus, ReceiverOptions options, io.sgstreams.core.consume.Fence fence,
+      Runnable onFenced, boolean channelLock) {
+    if (channelLock && fence != null) {
+      throw new IllegalArgumentException("channel-lock ordering is for shared assignment, not for a leased partition");
+    }
+    this.turns = channelLock ? new TicketedTurns(bus.connections()) : null;
     this.fence = fence;
     this.onFenced = onFenced;
     this.bus = bus;
@@ -137,6 +151,13 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   /** The partition lease acks and dead letters are fenced by; null outside leased partitions. */
   private final io.sgstreams.core.consume.Fence fence;
   private final Runnable onFenced;
+
+  private final TicketedTurns turns;
+
+  @Override
+  public io.sgstreams.core.consume.ChannelTurns channelTurns() {
+    return turns;
+  }
 
   /** The partition lease this receiver's reads, acks and dead letters are fenced by; null when none. */
   io.sgstreams.core.consume.Fence fence() {

@@ -97,6 +97,11 @@ final class GroupReader {
     if (fence != null) {
       return fencedRead(c, n, fence);
     }
+    if (rx.channelTurns() != null) {
+      // SG_ORDERING=channel-lock: each entry's ticket queued in its conversation's queue as it is read
+      return scriptedRead(c, TicketedTurns.READ.<List<Object>>run(rx.bus().connections(), new String[] {stream},
+          TicketedTurns.readArgs(options.group(), options.consumer(), n, stream)));
+    }
     blocking = true;
     return Mono.fromCompletionStage(() -> c.async()
             .xreadgroup(me, XReadArgs.Builder.count(n).block(options.readBlock()), XReadArgs.StreamOffset.lastConsumed(stream)))
@@ -119,9 +124,23 @@ final class GroupReader {
    * (an entry added meanwhile has a higher id, so none is missed), then reads through the script.
    */
   private Mono<List<Entry>> fencedRead(BlockingConnection c, int n, io.sgstreams.core.consume.Fence fence) {
-    return FENCED_READ.<List<Object>>run(rx.bus().connections(), new String[] {fence.leaseKey(), stream},
+    return scriptedRead(c, FENCED_READ.<List<Object>>run(rx.bus().connections(), new String[] {fence.leaseKey(), stream},
             RedisScript.arg(fence.token()), RedisScript.arg(options.group()), RedisScript.arg(options.consumer()),
-            RedisScript.arg(n))
+            RedisScript.arg(n)))
+        .doOnError(e -> {
+          if (io.sgstreams.core.consume.Fence.isFenced(e)) {
+            rx.fenced();
+          }
+        });
+  }
+
+  /**
+   * A read through a script that runs {@code XREADGROUP … >} (a script cannot block): its reply, or,
+   * without entries, the stream's last id, from which a plain {@code XREAD … BLOCK} on this reader's
+   * connection waits for the next entry.
+   */
+  private Mono<List<Entry>> scriptedRead(BlockingConnection c, Mono<List<Object>> script) {
+    return script
         .flatMap(reply -> {
           if (!reply.isEmpty() && reply.get(0) instanceof List<?>) {
             // XREADGROUP's own reply: [[stream, [[id, [field, value, …]], …]]]
@@ -150,11 +169,6 @@ final class GroupReader {
                   .xread(XReadArgs.Builder.count(1).block(options.readBlock()), XReadArgs.StreamOffset.from(stream, top)))
               .thenReturn(List.<Entry>of())
               .defaultIfEmpty(List.of());
-        })
-        .doOnError(e -> {
-          if (io.sgstreams.core.consume.Fence.isFenced(e)) {
-            rx.fenced();
-          }
         });
   }
 
