@@ -14,10 +14,11 @@ import reactor.core.publisher.MonoSink;
  * The Router's side of {@link ChannelTurns}: per conversation, the entries this worker holds wait in
  * stream-id order; the earliest asks for its turn (again after 2, 4, … 50 ms while another worker's
  * entry is ahead), runs when granted, and the next one asks once it {@linkplain ChannelTurns#finished
- * finished}. An entry that waited longer than {@code maxWait} (claim_min_idle: the entry ahead belongs
- * to a worker that stopped, and is claimed only after that long) is released: it stays pending, keeps
- * its ticket, and comes back through a claim, so a worker full of waiting entries still has slots to
- * claim the one they wait for. Stopping releases every waiting entry at once.
+ * finished}. The earliest entry of a conversation denied its turn is parked ({@link ChannelTurns#parked}):
+ * it lends its slot to claims, and one more entry is requested, so a worker whose slots all wait for a
+ * dead worker's entry still claims it (claims take the oldest idle entries first, and the oldest pending
+ * entry of the group is always the head of its conversation). Stopping gives back every waiting entry:
+ * it stays pending, keeps its ticket, its delivery count restored ({@link ChannelTurns#deferred}).
  */
 final class ChannelGate {
   private static final Logger log = LoggerFactory.getLogger(ChannelGate.class);
@@ -25,13 +26,13 @@ final class ChannelGate {
   private static final long MAX_POLL_MS = 50;
 
   private final ChannelTurns turns;
-  private final long maxWaitNanos;
+  private final Runnable requestOneMore;
   private final Map<String, Lane> lanes = new HashMap<>();
   private volatile boolean stopped;
 
-  ChannelGate(ChannelTurns turns, Duration maxWait) {
+  ChannelGate(ChannelTurns turns, Runnable requestOneMore) {
     this.turns = turns;
-    this.maxWaitNanos = maxWait.toNanos();
+    this.requestOneMore = requestOneMore;
   }
 
   /** One entry waiting for its turn. */
@@ -39,8 +40,9 @@ final class ChannelGate {
     final Delivery d;
     final Supplier<Mono<Void>> task;
     final MonoSink<Void> sink;
-    final long since = System.nanoTime();
     volatile reactor.core.Disposable running;
+    /** Denied its turn and counted in {@link ChannelTurns#parked} (guarded by the lanes lock). */
+    boolean parked;
 
     Waiter(Delivery d, Supplier<Mono<Void>> task, MonoSink<Void> sink) {
       this.d = d;
@@ -81,6 +83,7 @@ final class ChannelGate {
             dropIfIdle(lane);
           }
         }
+        unpark(w);
         reactor.core.Disposable r = w.running;
         if (r != null) {
           r.dispose(); // the drain timed out: the handler is cancelled, the entry stays pending
@@ -104,7 +107,7 @@ final class ChannelGate {
         return;
       }
       w = first.getValue();
-      ask = !stopped && System.nanoTime() - w.since <= maxWaitNanos;
+      ask = !stopped;
       if (ask) {
         lane.busy = true;
       } else {
@@ -112,7 +115,8 @@ final class ChannelGate {
       }
     }
     if (!ask) {
-      release(w, stopped ? "stopping" : "waited longer than claim_min_idle for an earlier entry held elsewhere");
+      unpark(w);
+      release(w, "stopping");
       next(lane);
       return;
     }
@@ -133,6 +137,7 @@ final class ChannelGate {
       }
     }
     if (run) {
+      unpark(w);
       w.running = Mono.defer(w.task)
           .onErrorResume(e -> Mono.empty())
           .then(Mono.defer(() -> turns.finished(w.d)).onErrorResume(e -> {
@@ -152,7 +157,11 @@ final class ChannelGate {
     }
     long delay;
     boolean earlierArrived;
+    boolean park = false;
     synchronized (lanes) {
+      if (!ok && !w.parked && !stopped) {
+        w.parked = park = true;
+      }
       var first = lane.waiting.firstEntry();
       earlierArrived = first != null && first.getValue() != w; // a claimed earlier entry, or w was cancelled
       delay = lane.pollMs;
@@ -160,6 +169,10 @@ final class ChannelGate {
       if (earlierArrived) {
         lane.busy = false;
       }
+    }
+    if (park) {
+      turns.parked(1);
+      requestOneMore.run();
     }
     if (earlierArrived) {
       next(lane);
@@ -187,6 +200,17 @@ final class ChannelGate {
   int activeLanes() {
     synchronized (lanes) {
       return lanes.size();
+    }
+  }
+
+  private void unpark(Waiter w) {
+    boolean was;
+    synchronized (lanes) {
+      was = w.parked;
+      w.parked = false;
+    }
+    if (was) {
+      turns.parked(-1);
     }
   }
 

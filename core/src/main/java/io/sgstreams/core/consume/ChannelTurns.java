@@ -11,8 +11,8 @@ import reactor.core.publisher.Mono;
  * shares the stream's slot ({@code Topology#channelTicketsPrefix}).
  *
  * <p>The {@link Router} asks {@link #isTurn} for the earliest entry it holds of a conversation,
- * waits (polling with backoff) while another worker's entry is ahead, and calls {@link #finished}
- * once the entry ran.
+ * waits (polling with backoff, {@linkplain #parked parked}) while another worker's entry is ahead,
+ * and calls {@link #finished} once the entry ran.
  */
 public interface ChannelTurns {
   /** The queue of {@code d}'s conversation; null when it has none (undecodable, no platform or channel): it runs at once. */
@@ -39,4 +39,11 @@ public interface ChannelTurns {
    * back does not count as a failed attempt towards the dead-letter limit.
    */
   Mono<Void> deferred(Delivery d);
+
+  /**
+   * {@code delta} more (or fewer) of this worker's entries are parked: denied their turn because an
+   * entry of another worker is ahead. Claims may exceed the in-flight bound by that many, so the entry
+   * they wait for can be claimed if its worker died (reads stay within the bound).
+   */
+  default void parked(int delta) {}
 }

@@ -74,7 +74,12 @@ public final class Router {
     this.options = receiver.options();
     this.metrics = metrics;
     ChannelTurns turns = ordered ? receiver.channelTurns() : null;
-    this.gate = turns == null ? null : new ChannelGate(turns, options.claimMinIdle());
+    this.gate = turns == null ? null : new ChannelGate(turns, () -> {
+      Loop l = running;
+      if (l != null && !l.isDisposed()) {
+        l.request(1); // a parked entry lends its slot to claims: one more may come
+      }
+    });
   }
 
   /**

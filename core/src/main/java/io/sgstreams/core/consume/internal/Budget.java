@@ -14,6 +14,12 @@ public final class Budget {
   private long demand;
   private int inFlight;
   private int claimsWaiting;
+  /**
+   * Emitted entries parked waiting for their conversation's turn on another worker
+   * ({@code SG_ORDERING=channel-lock}): claims may go this far over {@code maxInFlight}, so a worker
+   * whose slots all wait for a dead worker's entry can still claim it (reads stay within the bound).
+   */
+  private int parked;
 
   public Budget(int maxInFlight) {
     if (maxInFlight <= 0) {
@@ -46,16 +52,21 @@ public final class Budget {
     if (available <= 0) {
       return 0;
     }
-    return take((int) Math.min(max, Math.max(1, available - keepBack)));
+    return take((int) Math.min(max, Math.max(1, available - keepBack)), maxInFlight);
   }
 
-  /** Slots for a claim: up to {@code max}; 0 when there is no demand or no free slot. */
+  /** Slots for a claim: up to {@code max}; 0 when there is no demand or no free slot (parked entries lend theirs). */
   public synchronized int reserveClaim(int max) {
-    return take(max);
+    return take(max, maxInFlight + parked);
   }
 
-  private int take(int max) {
-    long n = Math.min(max, Math.min(demand, maxInFlight - inFlight));
+  /** {@code delta} more (or fewer) emitted entries are parked waiting for a turn elsewhere. */
+  public synchronized void parked(int delta) {
+    parked = Math.max(0, parked + delta);
+  }
+
+  private int take(int max, int limit) {
+    long n = Math.min(max, Math.min(demand, limit - inFlight));
     if (n <= 0) {
       return 0;
     }
@@ -99,11 +110,11 @@ public final class Budget {
 
   /** A claim could reserve at least one slot now. */
   public synchronized boolean hasRoom() {
-    return demand > 0 && inFlight < maxInFlight;
+    return demand > 0 && inFlight < maxInFlight + parked;
   }
 
   /** A read could reserve at least one slot now. */
   public synchronized boolean hasRoomForRead() {
-    return claimsWaiting == 0 && hasRoom();
+    return claimsWaiting == 0 && demand > 0 && inFlight < maxInFlight;
   }
 }

@@ -94,7 +94,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
     if (channelLock && fence != null) {
       throw new IllegalArgumentException("channel-lock ordering is for shared assignment, not for a leased partition");
     }
-    this.turns = channelLock ? new TicketedTurns(bus.connections()) : null;
+    this.turns = channelLock ? new TicketedTurns(bus.connections(), this::parked) : null;
     this.fence = fence;
     this.onFenced = onFenced;
     this.bus = bus;
@@ -153,6 +153,14 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   private final Runnable onFenced;
 
   private final TicketedTurns turns;
+
+  /** Entries parked waiting for a turn elsewhere lend their slots to claims ({@link Budget#parked}). */
+  private void parked(int delta) {
+    budget.parked(delta);
+    if (delta > 0) {
+      pumpAll(); // a claim waiting for slots may go now
+    }
+  }
 
   @Override
   public io.sgstreams.core.consume.ChannelTurns channelTurns() {

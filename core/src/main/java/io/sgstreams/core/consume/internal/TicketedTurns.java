@@ -109,9 +109,16 @@ public final class TicketedTurns implements ChannelTurns {
       """, ScriptOutputType.INTEGER);
 
   private final RedisStreams redis;
+  private final java.util.function.IntConsumer onParked;
 
-  public TicketedTurns(RedisStreams redis) {
+  public TicketedTurns(RedisStreams redis, java.util.function.IntConsumer onParked) {
     this.redis = redis;
+    this.onParked = onParked;
+  }
+
+  @Override
+  public void parked(int delta) {
+    onParked.accept(delta);
   }
 
   /** The read script's ARGV after group, consumer and count: the queue prefix of {@code stream} and the TTL. */

@@ -9,6 +9,28 @@ import org.junit.jupiter.api.Test;
 
 class BudgetTest {
   @Test
+  void parkedEntriesLendTheirSlotsToClaimsButNotToReads() {
+    Budget b = new Budget(4);
+    b.request(4);
+    assertEquals(4, b.reserveRead(100));
+    // all four wait for a turn held by a dead worker: without a loan its entry could never be claimed
+    assertEquals(0, b.reserveClaim(10));
+    b.parked(2);
+    b.request(2); // the Router asks for one more per parked entry
+    assertTrue(b.hasRoom());
+    assertFalse(b.hasRoomForRead(), "reads stay within the bound");
+    assertEquals(0, b.reserveRead(10));
+    assertEquals(2, b.reserveClaim(10));
+    assertEquals(6, b.inFlight());
+    b.parked(-2);
+    b.settled();
+    b.settled();
+    assertFalse(b.hasRoom(), "back within the bound only once the loans are repaid");
+    b.settled();
+    assertEquals(3, b.inFlight());
+  }
+
+  @Test
   void reservesNoMoreThanDemandAndFreeSlots() {
     Budget b = new Budget(10);
     assertEquals(0, b.reserveRead(100), "no demand yet");
