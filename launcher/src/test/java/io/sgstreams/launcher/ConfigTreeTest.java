@@ -46,7 +46,7 @@ class ConfigTreeTest {
   /** A value {@code s} accepts that is not its default. */
   static String sample(Setting<?> s) {
     for (String candidate : List.of("7", "1500", "12345", "sample", "https://example.com:8443/x", "redis://example.com:6390",
-        "keys", "https://example.com:8443", "postgresql://u@example.com:5432/db", "on", "shared")) {
+        "keys", "https://example.com:8443", "postgresql://u@example.com:5432/db", "on", "shared", "channel-lock")) {
       try {
         s.type().parseText(candidate);
       } catch (IllegalArgumentException e) {

@@ -2,23 +2,29 @@ package io.sgstreams.core.consume;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /**
  * The Router's side of {@link ChannelTurns}: per conversation, the entries this worker holds wait in
- * stream-id order; the earliest asks for its turn (again after 2, 4, … 50 ms while another worker's
- * entry is ahead), runs when granted, and the next one asks once it {@linkplain ChannelTurns#finished
- * finished}. The earliest entry of a conversation denied its turn is parked ({@link ChannelTurns#parked}):
- * it lends its slot to claims, and one more entry is requested, so a worker whose slots all wait for a
- * dead worker's entry still claims it (claims take the oldest idle entries first, and the oldest pending
- * entry of the group is always the head of its conversation). Stopping gives back every waiting entry:
- * it stays pending, keeps its ticket, its delivery count restored ({@link ChannelTurns#deferred}).
+ * stream-id order (a claimed earlier entry goes in front); the earliest asks for its turn (again after
+ * 2, 4, … 50 ms while an earlier entry is pending elsewhere), runs when granted, and the next one asks
+ * once it {@linkplain ChannelTurns#finished finished}. An entry no longer pending under this consumer
+ * ({@link ChannelTurns.Turn#GONE}: it stalled and another consumer took it, or it was acknowledged
+ * elsewhere) is dropped without running.
+ *
+ * <p>Every waiting entry is parked ({@link ChannelTurns#parked}): it lends its in-flight slot to claims
+ * and one more entry is requested, so a worker whose slots all wait still claims the entry they wait
+ * for (a dead worker's, or a failed one due for its retry); reads stay within the bound. Stopping gives
+ * back every waiting entry: it stays pending, keeps its ticket, and its delivery count is restored
+ * ({@link ChannelTurns#deferred}).
  */
 final class ChannelGate {
   private static final Logger log = LoggerFactory.getLogger(ChannelGate.class);
@@ -27,6 +33,7 @@ final class ChannelGate {
 
   private final ChannelTurns turns;
   private final Runnable requestOneMore;
+  /** Conversation → its lane; guarded by itself, as is every lane's and waiter's state. */
   private final Map<String, Lane> lanes = new HashMap<>();
   private volatile boolean stopped;
 
@@ -35,13 +42,13 @@ final class ChannelGate {
     this.requestOneMore = requestOneMore;
   }
 
-  /** One entry waiting for its turn. */
+  /** One entry waiting for its turn, then running. */
   private static final class Waiter {
     final Delivery d;
     final Supplier<Mono<Void>> task;
     final MonoSink<Void> sink;
-    volatile reactor.core.Disposable running;
-    /** Denied its turn and counted in {@link ChannelTurns#parked} (guarded by the lanes lock). */
+    Disposable running;
+    boolean cancelled;
     boolean parked;
 
     Waiter(Delivery d, Supplier<Mono<Void>> task, MonoSink<Void> sink) {
@@ -55,7 +62,8 @@ final class ChannelGate {
   private static final class Lane {
     final String key;
     final TreeMap<long[], Waiter> waiting = new TreeMap<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
-    boolean busy; // asking or running
+    /** Asking for a turn, waiting to ask again, or running. */
+    boolean busy;
     long pollMs = FIRST_POLL_MS;
 
     Lane(String key) {
@@ -63,7 +71,7 @@ final class ChannelGate {
     }
   }
 
-  /** Completes once {@code task} ran (in turn), or at once when the entry was released instead. */
+  /** Completes once {@code task} ran (in turn), or at once when the entry was given back or dropped instead. */
   Mono<Void> submit(String key, Delivery d, Supplier<Mono<Void>> task) {
     if (key == null) {
       return Mono.defer(task);
@@ -72,31 +80,43 @@ final class ChannelGate {
     return Mono.create(sink -> {
       Waiter w = new Waiter(d, task, sink);
       Lane lane;
+      Waiter replaced;
       synchronized (lanes) {
         lane = lanes.computeIfAbsent(key, Lane::new);
-        lane.waiting.put(id, w);
+        // the same entry again (it was taken over while it waited here, then claimed back): the newer delivery wins
+        replaced = lane.waiting.put(id, w);
+        w.parked = true;
       }
-      sink.onCancel(() -> {
-        synchronized (lanes) {
-          if (lane.waiting.get(id) == w) {
-            lane.waiting.remove(id);
-            dropIfIdle(lane);
-          }
-        }
-        unpark(w);
-        reactor.core.Disposable r = w.running;
-        if (r != null) {
-          r.dispose(); // the drain timed out: the handler is cancelled, the entry stays pending
-        }
-      });
+      turns.parked(1);
+      requestOneMore.run();
+      if (replaced != null) {
+        drop(replaced, "delivered again");
+      }
+      sink.onCancel(() -> cancel(lane, id, w));
       next(lane);
     });
   }
 
-  /** The earliest waiting entry of {@code lane} asks for its turn, unless one is asking or running. */
+  private void cancel(Lane lane, long[] id, Waiter w) {
+    Disposable r;
+    synchronized (lanes) {
+      w.cancelled = true;
+      if (lane.waiting.get(id) == w) {
+        lane.waiting.remove(id);
+        dropIfIdle(lane);
+      }
+      r = w.running;
+    }
+    unpark(w);
+    if (r != null) {
+      r.dispose(); // the drain timed out: the handler is cancelled, the entry stays pending
+    }
+  }
+
+  /** The earliest waiting entry of {@code lane} asks for its turn, unless the lane is busy. */
   private void next(Lane lane) {
     Waiter w;
-    boolean ask;
+    boolean giveBack;
     synchronized (lanes) {
       if (lane.busy) {
         return;
@@ -107,91 +127,96 @@ final class ChannelGate {
         return;
       }
       w = first.getValue();
-      ask = !stopped;
-      if (ask) {
-        lane.busy = true;
-      } else {
+      giveBack = stopped || w.d.lost();
+      if (giveBack) {
         lane.waiting.pollFirstEntry();
+      } else {
+        lane.busy = true;
       }
     }
-    if (!ask) {
-      unpark(w);
-      release(w, "stopping");
+    if (giveBack) {
+      if (stopped) {
+        giveBack(w);
+      } else {
+        drop(w, "taken over by another consumer while it waited");
+      }
       next(lane);
       return;
     }
-    turns.isTurn(w.d).subscribe(ok -> answered(lane, w, ok), e -> {
+    turns.turn(w.d).subscribe(t -> answered(lane, w, t), e -> {
       log.warn("could not ask for the turn of {} on {}: {}", w.d.id(), w.d.stream(), e.toString());
-      answered(lane, w, false);
+      answered(lane, w, ChannelTurns.Turn.WAIT);
     });
   }
 
-  private void answered(Lane lane, Waiter w, boolean ok) {
-    boolean run;
+  private void answered(Lane lane, Waiter w, ChannelTurns.Turn turn) {
+    boolean current;
+    long delay = 0;
     synchronized (lanes) {
       var first = lane.waiting.firstEntry();
-      run = ok && first != null && first.getValue() == w;
-      if (run) {
+      current = first != null && first.getValue() == w; // else: an earlier entry arrived, or w was cancelled
+      if (current && turn != ChannelTurns.Turn.WAIT) {
         lane.waiting.pollFirstEntry();
         lane.pollMs = FIRST_POLL_MS;
-      }
-    }
-    if (run) {
-      unpark(w);
-      w.running = Mono.defer(w.task)
-          .onErrorResume(e -> Mono.empty())
-          .then(Mono.defer(() -> turns.finished(w.d)).onErrorResume(e -> {
-            log.warn("could not release the turn of {} on {} (a later entry of its conversation waits until the next "
-                + "check pops it): {}", w.d.id(), w.d.stream(), e.toString());
-            return Mono.empty();
-          }))
-          .doFinally(s -> {
-            synchronized (lanes) {
-              lane.busy = false;
-            }
-            w.sink.success();
-            next(lane);
-          })
-          .subscribe();
-      return;
-    }
-    long delay;
-    boolean earlierArrived;
-    boolean park = false;
-    synchronized (lanes) {
-      if (!ok && !w.parked && !stopped) {
-        w.parked = park = true;
-      }
-      var first = lane.waiting.firstEntry();
-      earlierArrived = first != null && first.getValue() != w; // a claimed earlier entry, or w was cancelled
-      delay = lane.pollMs;
-      lane.pollMs = Math.min(MAX_POLL_MS, lane.pollMs * 2);
-      if (earlierArrived) {
+      } else if (current) {
+        delay = lane.pollMs;
+        lane.pollMs = Math.min(MAX_POLL_MS, lane.pollMs * 2);
+      } else {
         lane.busy = false;
       }
     }
-    if (park) {
-      turns.parked(1);
-      requestOneMore.run();
-    }
-    if (earlierArrived) {
+    if (!current) {
       next(lane);
-      return;
-    }
-    Mono.delay(Duration.ofMillis(delay)).subscribe(t -> {
+    } else if (turn == ChannelTurns.Turn.YOURS) {
+      run(lane, w);
+    } else if (turn == ChannelTurns.Turn.GONE) {
       synchronized (lanes) {
         lane.busy = false;
       }
+      drop(w, "no longer pending under this consumer");
       next(lane);
-    });
+    } else {
+      Mono.delay(Duration.ofMillis(delay)).subscribe(t -> {
+        synchronized (lanes) {
+          lane.busy = false;
+        }
+        next(lane);
+      });
+    }
   }
 
-  /** Stops: every waiting entry is released (it stays pending and keeps its ticket); running ones finish. */
+  private void run(Lane lane, Waiter w) {
+    unpark(w);
+    Disposable d = Mono.defer(w.task)
+        .onErrorResume(e -> Mono.empty())
+        .then(Mono.defer(() -> turns.finished(w.d)).onErrorResume(e -> {
+          log.warn("could not release the turn of {} on {} (the next check pops it): {}", w.d.id(), w.d.stream(), e.toString());
+          return Mono.empty();
+        }))
+        .doFinally(s -> {
+          synchronized (lanes) {
+            lane.busy = false;
+          }
+          w.sink.success();
+          next(lane);
+        })
+        .subscribe();
+    boolean cancelled;
+    synchronized (lanes) {
+      w.running = d;
+      cancelled = w.cancelled;
+    }
+    if (cancelled) {
+      d.dispose(); // cancelled between the grant and the subscription
+    }
+  }
+
+  /** Stops: every waiting entry is given back (it stays pending and keeps its ticket); running ones finish. */
   void stop() {
     stopped = true;
-    java.util.List<Lane> all;
+    List<Lane> all;
     synchronized (lanes) {
-      all = java.util.List.copyOf(lanes.values());
+      all = List.copyOf(lanes.values());
     }
     all.forEach(this::next);
   }
@@ -220,8 +245,17 @@ final class ChannelGate {
     }
   }
 
-  private void release(Waiter w, String why) {
-    log.debug("{} on {} released without running ({}): it stays pending and keeps its turn", w.d.id(), w.d.stream(), why);
+  /** Not run here: another consumer has it (or had it); this delivery is released, nothing else. */
+  private void drop(Waiter w, String why) {
+    log.debug("{} on {} not run here ({})", w.d.id(), w.d.stream(), why);
+    unpark(w);
+    w.d.release();
+    w.sink.success();
+  }
+
+  /** Stopping: released without running, its ticket kept and its delivery count restored. */
+  private void giveBack(Waiter w) {
+    unpark(w);
     w.d.release();
     turns.deferred(w.d).onErrorResume(e -> {
       log.warn("could not restore the delivery count of {} on {} (its next claim counts as an attempt): {}",
@@ -230,7 +264,7 @@ final class ChannelGate {
     }).doFinally(s -> w.sink.success()).subscribe();
   }
 
-  /** {@code ms-seq} as two longs; a malformed id sorts first (it runs without waiting for a turn it never had). */
+  /** {@code ms-seq} as two longs; a malformed id sorts first. */
   static long[] parseId(String id) {
     int dash = id.indexOf('-');
     try {

@@ -10,7 +10,7 @@ import reactor.core.publisher.Mono;
  * conversation has been acknowledged or dead-lettered, by whichever worker held it. The queue key
  * shares the stream's slot ({@code Topology#channelTicketsPrefix}).
  *
- * <p>The {@link Router} asks {@link #isTurn} for the earliest entry it holds of a conversation,
+ * <p>The {@link Router} asks {@link #turn} for the earliest entry it holds of a conversation,
  * waits (polling with backoff, {@linkplain #parked parked}) while another worker's entry is ahead,
  * and calls {@link #finished} once the entry ran.
  */
@@ -18,18 +18,24 @@ public interface ChannelTurns {
   /** The queue of {@code d}'s conversation; null when it has none (undecodable, no platform or channel): it runs at once. */
   String conversation(Delivery d);
 
-  /**
-   * Whether {@code d} may run: its ticket is at the head of its conversation's queue (heads already
-   * settled are popped on the way), or it has no ticket and nothing earlier is queued.
-   */
-  Mono<Boolean> isTurn(Delivery d);
+  /** The answer to {@link #turn}. */
+  enum Turn {
+    /** Run it: every earlier entry of its conversation is settled (or it has no ticket and nothing earlier is queued). */
+    YOURS,
+    /** An earlier entry of its conversation is still pending (here or on another worker): ask again later. */
+    WAIT,
+    /** It is no longer pending under this consumer (acknowledged elsewhere, or taken over): never run it here. */
+    GONE
+  }
+
+  /** Whether {@code d} may run now (settled heads of its queue are popped on the way). */
+  Mono<Turn> turn(Delivery d);
 
   /**
-   * {@code d} ran (its handler and settling are over): its ticket leaves the queue, with every settled
-   * ticket behind it at the head. If {@code d} is still pending under this consumer (its handler failed
-   * or Redis refused the ack), its ticket is removed all the same: the conversation goes on and the
-   * retry, after {@code claim_min_idle}, runs out of turn, as a retried entry does within one worker.
-   * If another consumer took it over meanwhile, its ticket stays: the new owner runs it in turn.
+   * {@code d} ran (its handler and settling are over): settled tickets at the head of its queue are
+   * popped. If {@code d} is still pending (its handler failed, or Redis refused the ack) its ticket stays
+   * at the head: the conversation waits for its retry (claimed after {@code claim_min_idle}) or its dead
+   * letter, so it is never overtaken.
    */
   Mono<Void> finished(Delivery d);
 
@@ -41,9 +47,9 @@ public interface ChannelTurns {
   Mono<Void> deferred(Delivery d);
 
   /**
-   * {@code delta} more (or fewer) of this worker's entries are parked: denied their turn because an
-   * entry of another worker is ahead. Claims may exceed the in-flight bound by that many, so the entry
-   * they wait for can be claimed if its worker died (reads stay within the bound).
+   * {@code delta} more (or fewer) of this worker's entries are parked: waiting for their turn. Claims
+   * may exceed the in-flight bound by that many, so the entry they wait for can be claimed when its
+   * worker died or its retry is due (reads stay within the bound).
    */
   default void parked(int delta) {}
 }

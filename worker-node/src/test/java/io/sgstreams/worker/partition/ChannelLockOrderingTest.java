@@ -90,6 +90,30 @@ class ChannelLockOrderingTest {
   }
 
   @Test
+  void aFailedEntryHoldsItsConversationUntilItsRetrySucceeds() throws Exception {
+    Run run = new Run("clf", 1, PartitionsConfig.Ordering.CHANNEL_LOCK);
+    try {
+      OrderProbeHandlerFactory.failFirstDeliveryOf(seq -> seq % PER_WAVE == 2);
+      run.start("a");
+      run.start("b");
+      run.start("c");
+      run.burst(0);
+      Map<String, Long> answers = run.awaitAnswers(1);
+      assertEquals(List.of(), answers.entrySet().stream().filter(e -> e.getValue() != 1).toList(), "answered twice");
+      assertEquals(List.of(), run.replyViolations(), "a conversation went on past its failed entry");
+      // each conversation: 0, 1, 2 (failed), 2 (retry, after claim_min_idle, by whichever worker claimed it), 3, 4
+      Map<String, List<Integer>> handled = OrderProbeHandlerFactory.handled();
+      List<String> wrong = handled.entrySet().stream()
+          .filter(e -> !e.getValue().equals(List.of(0, 1, 2, 2, 3, 4))).map(e -> e.getKey() + " " + e.getValue()).toList();
+      assertEquals(List.of(), wrong, "handled order with one failure per conversation");
+      System.out.printf("channel-lock with failures: %d conversations, each held at its failed entry until the retry%n",
+          handled.size());
+    } finally {
+      run.close();
+    }
+  }
+
+  @Test
   void withoutTheLockSharedWorkersReorderConversations() throws Exception {
     Run run = new Run("cl0", 1, PartitionsConfig.Ordering.LOCAL);
     try {
@@ -172,8 +196,12 @@ class ChannelLockOrderingTest {
     }
 
     Map<String, Long> awaitAnswers() {
+      return awaitAnswers(WAVES);
+    }
+
+    Map<String, Long> awaitAnswers(int waves) {
       Set<String> ids = sent.stream().map(InboundEnvelope::id).collect(Collectors.toSet());
-      assertEquals(CHANNELS * WAVES * PER_WAVE, ids.size());
+      assertEquals(CHANNELS * waves * PER_WAVE, ids.size());
       await().atMost(WITHIN).pollInterval(Duration.ofMillis(200)).until(() -> answers().keySet().containsAll(ids));
       Map<String, Long> a = answers();
       assertEquals(ids, a.keySet());

@@ -24,8 +24,17 @@ public final class OrderProbeHandlerFactory implements HandlerFactory {
   public static final String NAME = "order-probe";
   private static final Map<String, List<Integer>> HANDLED = new ConcurrentHashMap<>();
 
+  /** Sequence numbers whose first delivery fails (the handler throws): null = none. */
+  private static volatile java.util.function.IntPredicate failFirst;
+
   public static void reset() {
     HANDLED.clear();
+    failFirst = null;
+  }
+
+  /** From now on, the first delivery of each message whose sequence number matches fails. */
+  public static void failFirstDeliveryOf(java.util.function.IntPredicate seqs) {
+    failFirst = seqs;
   }
 
   /** Conversation key → the sequence numbers in the order they were handled (redeliveries included). */
@@ -50,8 +59,13 @@ public final class OrderProbeHandlerFactory implements HandlerFactory {
     return d -> {
       InboundEnvelope in = (InboundEnvelope) d.envelope();
       List<Integer> seen = HANDLED.computeIfAbsent(in.tenant() + "/" + in.channelId(), k -> new ArrayList<>());
+      int seq = Integer.parseInt(in.content());
       synchronized (seen) {
-        seen.add(Integer.parseInt(in.content()));
+        seen.add(seq);
+      }
+      java.util.function.IntPredicate f = failFirst;
+      if (f != null && d.deliveryCount() == 1 && f.test(seq)) {
+        return Mono.error(new IllegalStateException("first delivery of " + seq + " fails (order probe)"));
       }
       return Mono.delay(Duration.ofMillis(ThreadLocalRandom.current().nextInt(5)))
           .map(t -> HandlerResult.of(Reply.outbound(OutboundEnvelope.replyTo(in, OutboundEnvelope.TYPE_MESSAGE, node))));
