@@ -16,8 +16,8 @@ usage: bench/run-all.sh [--quick] [--only jmh|roundtrip] [--soak] [--redis URL] 
   --quick            small message counts and a short JMH run (a smoke test of the harness, not figures to quote)
   --only jmh         only the JMH codec benchmarks
   --only roundtrip   only the `sg bench` round trips
-  --soak             also run the 10-minute open loop at 5,000 msg/s with -Xmx192m (heap and RSS start/end;
-                     10 minutes even with --quick)
+  --soak             also run the 10-minute open loop at 5,000 msg/s with bin/sg's default JVM flags (heap and
+                     RSS start/end; 10 minutes even with --quick)
   --redis URL        Redis for the round trips (default $REDIS_URL; else a private redis-server without
                      persistence on a free port if redis-server is on PATH; else sg bench's embedded Redis)
   --out DIR          results folder (default bench/results)
@@ -27,7 +27,7 @@ usage: bench/run-all.sh [--quick] [--only jmh|roundtrip] [--soak] [--redis URL] 
 
 environment:
   JMH_ARGS           extra JMH arguments, e.g. JMH_ARGS='-p shape=plain' or a benchmark regex
-  SG_JAVA_OPTS       JVM options for sg bench (see bin/sg); the soak adds -Xmx192m to them
+  SG_JAVA_OPTS       JVM options for sg bench, replacing bin/sg's defaults (bin/sg --print-java-opts)
   MVNW_ARGS          extra Maven arguments for the build, e.g. MVNW_ARGS=-o (offline)
   SG_BENCH_CONVERTER python3 or jq: force the JSON converter (default: python3 if present, else jq)
 EOF
@@ -281,8 +281,8 @@ roundtrip() {
 }
 
 if [ "$run_rt" = 1 ]; then
-  # bin/sg's JVM defaults: the serial collector on <= 2 CPUs; SG_JAVA_OPTS replaces them.
-  default_opts=""; [ "$(nproc 2>/dev/null || echo 4)" -le 2 ] && default_opts="-XX:+UseSerialGC"
+  # bin/sg's JVM defaults (serial collector on <= 2 CPUs, a bounded heap); SG_JAVA_OPTS replaces them
+  default_opts="$(env -u SG_JAVA_OPTS "$root/bin/sg" --print-java-opts)"
   if [ "$build" = 1 ]; then
     [ -x "$root/bin/sg" ] || die "$root/bin/sg is missing or not executable"
     sg_cmd=("$root/bin/sg")
@@ -309,17 +309,35 @@ if [ "$run_rt" = 1 ]; then
   roundtrip open-5000 --mode open --rate 5000 "${open[@]}" "${common[@]}"
   roundtrip http-closed-1000 --via http --mode closed --inflight 1000 "${http[@]}" "${common[@]}"
   if [ "$soak" = 1 ]; then
-    # -Xmx192m as the issue asks. The JVM's default initial heap (1/64 of RAM) is above 192 MB here,
-    # so the whole old generation is committed at once and fills with promoted garbage before a
-    # full GC: RSS reached heap max + non-heap (~316 MB). A small initial heap with free-ratio
-    # bounds keeps the old generation near the live set; the rest bounds what lives outside the
-    # heap (code cache, metaspace, thread stacks, Netty and malloc arenas).
-    soak_opts="${SG_JAVA_OPTS-$default_opts} -Xms64m -Xmx192m -Xmn32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=40 -XX:ReservedCodeCacheSize=40m -XX:MaxMetaspaceSize=96m -Xss512k -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1"
-    export MALLOC_ARENA_MAX=2
+    # With bin/sg's defaults, no flag of its own: the soak shows whether a plain `bin/sg` stays flat
+    # (docs/performance.md, memory defaults). SG_JAVA_OPTS still replaces them.
+    soak_opts="${SG_JAVA_OPTS-$default_opts}"
     # shellcheck disable=SC2206 # a list of JVM flags
     [ "$build" = 1 ] || sg_cmd=(java $soak_opts -jar "$sg_jar")
     SG_JAVA_OPTS="$soak_opts" roundtrip soak-600s --mode open --rate 5000 --duration 600 --warmup 25000 "${common[@]}"
   fi
+fi
+
+# --- side by side with the seed design's Python bus (../shared/peers, when present) -----------------------------
+# compare.sh runs the Python peer and bin/sg bench on one private redis-server, one after the other; both JSON
+# lines are recorded (cases side-by-side-<mode>-python and -sg, the sg row with the ratio to the peer).
+peers="${SG_PEERS_DIR:-$root/../shared/peers}"
+if [ "$run_rt" = 1 ] && [ "$quick" = 0 ] && [ -x "$peers/compare.sh" ] && [ "$conv" = python3 ]; then
+  for mode in closed open; do
+    log "side by side ($mode): $peers/compare.sh $mode"
+    (cd "$root" && "$peers/compare.sh" "$mode") >"$tmp/peer-$mode.out" 2>&1 || failures=$((failures + 1))
+    cat "$tmp/peer-$mode.out" >&2
+    python3 - "$tmp/peer-$mode.out" "$mode" >>"$jsonl" <<'PY' || failures=$((failures + 1))
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+py = next(l for l in lines if l.get("impl") == "python-seed")
+sg = next(l for l in lines if l.get("impl") == "sg")
+cmd = f"../shared/peers/compare.sh {sys.argv[2]}"
+print(json.dumps({"suite": "roundtrip", "case": f"side-by-side-{sys.argv[2]}-python", "command": cmd, "exit_code": 0, "via": "stream", **py}))
+print(json.dumps({"suite": "roundtrip", "case": f"side-by-side-{sys.argv[2]}-sg", "command": cmd, "exit_code": 0,
+                  "ratio_to_python": round(sg["throughput_msgs_per_s"] / py["throughput_msgs_per_s"], 2), **sg}))
+PY
+  done
 fi
 
 # --- markdown ---------------------------------------------------------------------------------------------------
@@ -379,6 +397,12 @@ if rt:
     print("\nCommands:\n")
     for r in rt:
         print(f'- {r["case"]}: `{r["command"]}`')
+    print()
+    for r in rt:
+        if r.get("ratio_to_python") is not None:
+            m = r["messages"]
+            print(f'- {r["case"]}: **{r["ratio_to_python"]}×** the Python peer in the same run; CPU per message '
+                  f'{1e6 * r["client_cpu_s"] / m:.1f} µs JVM + {1e6 * r["redis_cpu_s"] / m:.1f} µs Redis')
     print()
 PY
 }
