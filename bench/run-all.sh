@@ -235,7 +235,7 @@ start_redis() {
   redis_pid=$!
   for i in $(seq 1 100); do
     if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
-      redis_url="redis://127.0.0.1:$port"
+      redis_url="redis://127.0.0.1:$port"; own_redis_url="$redis_url"
       redis_desc="private redis-server on port $port, no persistence ($(redis-server --version | awk '{print $3}'))"
       log "started $redis_desc (pid $redis_pid)"
       return 0
@@ -316,6 +316,15 @@ if [ "$run_rt" = 1 ]; then
     [ "$build" = 1 ] || sg_cmd=(java $soak_opts -jar "$sg_jar")
     SG_JAVA_OPTS="$soak_opts" roundtrip soak-600s --mode open --rate 5000 --duration 600 --warmup 25000 "${common[@]}"
   fi
+fi
+
+# --- the gateway from outside its process (wrk), when wrk and a Redis of our own are there ----------------------
+if [ "$run_rt" = 1 ] && [ "$quick" = 0 ] && command -v wrk >/dev/null 2>&1 && [ -n "${own_redis_url:-}" ]; then
+  for j in off on; do
+    log "wrk: bench/wrk/run.sh (journal $j)"
+    "$root/bench/wrk/run.sh" "$own_redis_url" "$j" | tee "$tmp/wrk-$j.out" >&2 || failures=$((failures + 1))
+    mkdir -p "$out" && cp "$tmp/wrk-$j.out" "$out/$stem-wrk-journal-$j.txt"
+  done
 fi
 
 # --- side by side with the seed design's Python bus (../shared/peers, when present) -----------------------------

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The gateway measured from outside its process: `bin/sg standalone` (default JVM flags) on the Redis given
+# as $1 (a private one: it is flushed), auth on (one key), the rate limit on but above the load, the journal
+# per $2 (off|on), then `wrk -c 64` for 30 s after a 10 s warm-up, POST /v1/messages?wait=5.
+# Prints wrk's summary and the JVM's RSS. Usage: bench/wrk/run.sh redis://127.0.0.1:PORT [off|on] [port]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+url="${1:?a private Redis URL (it is flushed)}"; journal="${2:-off}"; port="${3:-18080}"
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+redis-cli -u "$url" flushall >/dev/null
+export REDIS_URL="$url" SG_API_KEYS=acme:wrkbenchkey0123456789abcdef SG_RATE_LIMIT_PER_MINUTE=100000000 \
+  SG_JOURNAL="$journal" SG_HTTP_PORT="$port"
+log="$(mktemp)"
+"$root/bin/sg" standalone >"$log" 2>&1 &
+trap 'pkill -TERM -f "sg.jar standalone" 2>/dev/null || true; sleep 3; rm -f "$log"' EXIT
+for _ in $(seq 120); do curl -s -o /dev/null "localhost:$port/health" && break; sleep 1; done
+curl -sf -o /dev/null -XPOST "localhost:$port/v1/messages?wait=5" -H 'Authorization: Bearer wrkbenchkey0123456789abcdef' \
+  -H 'Content-Type: application/json' -d '{"channel_id":"c1","user_id":"u1","content":"hi"}' || { cat "$log" >&2; exit 1; }
+wrk -t2 -c64 -d10s -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port" >/dev/null 2>&1
+echo "wrk -t2 -c64 -d30s --latency, POST /v1/messages?wait=5, journal $journal"
+wrk -t2 -c64 -d30s --latency -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port" \
+  | grep -E "Requests/sec|50%|90%|99%|Non-2xx|Socket errors|requests in"
+echo "RSS $(ps -o rss= -p "$(pgrep -f 'sg.jar standalone' | head -1)" | awk '{print int($1/1024)}') MB"
