@@ -143,7 +143,7 @@ final class ChannelGate {
       next(lane);
       return;
     }
-    turns.turn(w.d).subscribe(t -> answered(lane, w, t), e -> {
+    turns.turn(lane.key, w.d).subscribe(t -> answered(lane, w, t), e -> {
       log.warn("could not ask for the turn of {} on {}: {}", w.d.id(), w.d.stream(), e.toString());
       answered(lane, w, ChannelTurns.Turn.WAIT);
     });
@@ -189,7 +189,7 @@ final class ChannelGate {
     unpark(w);
     Disposable d = Mono.defer(w.task)
         .onErrorResume(e -> Mono.empty())
-        .then(Mono.defer(() -> turns.finished(w.d)).onErrorResume(e -> {
+        .then(Mono.defer(() -> turns.finished(lane.key, w.d)).onErrorResume(e -> {
           log.warn("could not release the turn of {} on {} (the next check pops it): {}", w.d.id(), w.d.stream(), e.toString());
           return Mono.empty();
         }))
@@ -219,13 +219,6 @@ final class ChannelGate {
       all = List.copyOf(lanes.values());
     }
     all.forEach(this::next);
-  }
-
-  /** Conversations with entries waiting or running here. */
-  int activeLanes() {
-    synchronized (lanes) {
-      return lanes.size();
-    }
   }
 
   private void unpark(Waiter w) {

@@ -28,8 +28,8 @@ public interface ChannelTurns {
     GONE
   }
 
-  /** Whether {@code d} may run now (settled heads of its queue are popped on the way). */
-  Mono<Turn> turn(Delivery d);
+  /** Whether {@code d}, of queue {@code conversation} ({@link #conversation}), may run now (settled heads are popped on the way). */
+  Mono<Turn> turn(String conversation, Delivery d);
 
   /**
    * {@code d} ran (its handler and settling are over): settled tickets at the head of its queue are
@@ -37,10 +37,10 @@ public interface ChannelTurns {
    * at the head: the conversation waits for its retry (claimed after {@code claim_min_idle}) or its dead
    * letter, so it is never overtaken.
    */
-  Mono<Void> finished(Delivery d);
+  Mono<Void> finished(String conversation, Delivery d);
 
   /**
-   * {@code d} is given back without running (it waited too long, or the worker stops): it stays
+   * {@code d} is given back without running (the worker stops): it stays
    * pending and keeps its ticket, and its delivery count goes back by one, so the claim that brings it
    * back does not count as a failed attempt towards the dead-letter limit.
    */

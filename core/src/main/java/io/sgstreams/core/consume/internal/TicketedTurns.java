@@ -234,22 +234,14 @@ public final class TicketedTurns implements ChannelTurns {
   }
 
   @Override
-  public Mono<Turn> turn(Delivery d) {
-    String key = queueKey(d);
-    if (key == null) {
-      return Mono.just(Turn.YOURS);
-    }
+  public Mono<Turn> turn(String key, Delivery d) {
     return TURN.<Long>run(redis, new String[] {key, d.stream()}, RedisScript.arg(d.group()), RedisScript.arg(d.id()),
             RedisScript.arg(d.consumer()), RedisScript.arg(QUEUE_TTL.toMillis()))
         .map(n -> n == 1L ? Turn.YOURS : n == 2L ? Turn.GONE : Turn.WAIT);
   }
 
   @Override
-  public Mono<Void> finished(Delivery d) {
-    String key = queueKey(d);
-    if (key == null) {
-      return Mono.empty();
-    }
+  public Mono<Void> finished(String key, Delivery d) {
     return FINISHED.<Long>run(redis, new String[] {key, d.stream()}, RedisScript.arg(d.group()),
         RedisScript.arg(QUEUE_TTL.toMillis())).then();
   }
