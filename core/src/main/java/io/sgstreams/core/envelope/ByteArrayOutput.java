@@ -63,6 +63,20 @@ final class ByteArrayOutput implements MessageBufferOutput {
     public void close() {
     }
 
+    /** Empties it for the next envelope, keeping the array. */
+    void reset() {
+        size = 0;
+    }
+
+    int capacity() {
+        return buf.length;
+    }
+
+    /** A copy of what was written, exactly {@link #size()} bytes. */
+    byte[] copy() {
+        return Arrays.copyOf(buf, size);
+    }
+
     byte[] toByteArray() {
         return size == buf.length ? buf : Arrays.copyOf(buf, size);
     }

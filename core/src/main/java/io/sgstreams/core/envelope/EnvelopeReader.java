@@ -109,8 +109,21 @@ final class EnvelopeReader {
     private int extraCount;
 
     EnvelopeReader(byte[] buf) {
+        this(buf, MessagePack.newDefaultUnpacker(buf));
+    }
+
+    private EnvelopeReader(byte[] buf, MessageUnpacker u) {
         this.buf = buf;
-        this.u = MessagePack.newDefaultUnpacker(buf);
+        this.u = u;
+    }
+
+    /** Per thread: an unpacker reset onto each envelope (a new one per decode was a seventh of what decoding allocated). */
+    private static final ThreadLocal<Reusable> UNPACKER = ThreadLocal.withInitial(Reusable::new);
+
+    private static final class Reusable {
+        final org.msgpack.core.buffer.ArrayBufferInput in = new org.msgpack.core.buffer.ArrayBufferInput(new byte[0]);
+        final MessageUnpacker u = MessagePack.DEFAULT_UNPACKER_CONFIG.newUnpacker(in);
+        boolean busy;
     }
 
     /** Decodes {@code buf}; throws only {@link EnvelopeException}s. */
@@ -119,7 +132,18 @@ final class EnvelopeReader {
             throw new MalformedEnvelopeException("truncated MessagePack: empty input");
         }
         try {
-            return new EnvelopeReader(buf).read();
+            Reusable r = UNPACKER.get();
+            if (r.busy) {
+                return new EnvelopeReader(buf).read(); // not reached today (nothing decodes while decoding), but safe
+            }
+            r.busy = true;
+            try {
+                r.in.reset(buf);
+                r.u.reset(r.in);
+                return new EnvelopeReader(buf, r.u).read();
+            } finally {
+                r.busy = false;
+            }
         } catch (EnvelopeException e) {
             throw e;
         } catch (MessageInsufficientBufferException e) {
@@ -157,13 +181,18 @@ final class EnvelopeReader {
                 skip(2);
                 continue;
             }
-            String key = readStrBody();
+            // known keys are matched on their bytes: no string per key
+            int klen = u.unpackRawStringHeader();
+            need(klen);
+            int kpos = pos();
+            int kid = WireKeys.id(buf, kpos, klen);
+            String key = kid >= 0 ? WireKeys.NAMES[kid] : utf8(buf, kpos, klen);
+            advance(klen);
             if (key == null) {
                 general("a top-level key is not valid UTF-8");
                 skip(2);
                 continue;
             }
-            int kid = WireKeys.id(key);
             int start = pos();
             if (kid < 0) {
                 for (int j = 0; j < extraCount; j++) {

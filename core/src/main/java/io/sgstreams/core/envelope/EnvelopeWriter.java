@@ -52,7 +52,59 @@ final class EnvelopeWriter {
     private EnvelopeWriter() {
     }
 
+    /**
+     * Per thread: the buffer an envelope is packed into, and its packer. An encode allocates its
+     * result (one exact copy) and the UTF-8 bytes of its strings, nothing else: a fresh buffer per
+     * call cost a third of what encoding allocated, and the copy out of it another third (JMH
+     * {@code EnvelopeCodecBenchmark}, docs/performance.md).
+     */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** A buffer grown past this by a large envelope is not kept for the next one. */
+    private static final int KEEP_AT_MOST = 64 * 1024;
+
+    private static final class Scratch {
+        ByteArrayOutput out = new ByteArrayOutput(4096);
+        final MessagePacker packer = MessagePack.DEFAULT_PACKER_CONFIG.newPacker(out);
+        boolean busy;
+    }
+
     static byte[] encode(Envelope e, int maxBytes) {
+        Scratch s = SCRATCH.get();
+        if (s.busy) {
+            return encodeFresh(e, maxBytes); // not reached today (nothing encodes while encoding), but safe
+        }
+        s.busy = true;
+        try {
+            s.packer.reset(s.out); // flushes what a failed encode may have left into out, which is then emptied
+            s.out.reset();
+            write(s.packer, e);
+            s.packer.flush();
+            int size = s.out.size();
+            if (size > maxBytes) {
+                throw new EnvelopeTooLargeException(size, maxBytes);
+            }
+            return s.out.copy();
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex); // not reachable: the output is in memory
+        } finally {
+            if (s.out.capacity() > KEEP_AT_MOST) {
+                s.out = new ByteArrayOutput(4096);
+                try {
+                    s.packer.reset(s.out);
+                } catch (IOException ex) {
+                    throw new UncheckedIOException(ex);
+                }
+            }
+            s.busy = false;
+        }
+    }
+
+    /** A fresh buffer and packer, no size limit: what the per-thread path must match byte for byte (tests). */
+    static byte[] encodeFreshForTest(Envelope e) {
+        return encodeFresh(e, Integer.MAX_VALUE);
+    }
+
+    private static byte[] encodeFresh(Envelope e, int maxBytes) {
         ByteArrayOutput out = new ByteArrayOutput(estimate(e));
         MessagePacker p = MessagePack.DEFAULT_PACKER_CONFIG.newPacker(out);
         try {

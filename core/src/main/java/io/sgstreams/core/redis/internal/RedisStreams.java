@@ -13,9 +13,7 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.reactive.RedisClusterReactiveCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.NettyCustomizer;
 import io.netty.channel.Channel;
@@ -47,7 +45,7 @@ import reactor.core.publisher.Mono;
  */
 public final class RedisStreams implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisStreams.class);
-  public static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  public static final RedisCodec<String, byte[]> CODEC = StreamCodec.INSTANCE;
   /** Commands queued while disconnected; past this they fail at once instead of piling up. */
   public static final int REQUEST_QUEUE_SIZE = 100_000;
   /** A blocking reader's new connection reads the cluster topology again unless it was read this recently. */
