@@ -286,7 +286,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
       return Mono.defer(() -> {
         String stream = inboundStreamFor(env);
         byte[] data = codec.encode(env);
-        Map<String, byte[]> fields = StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
+        Map<String, byte[]> fields = StreamFields.envelope(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
         Retention.Tracked t = retention.known(stream);
         return t != null ? add(t, stream, fields, null, true)
             : retention.forStream(stream).flatMap(x -> add(x, stream, fields, null, true));
@@ -334,7 +334,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   public Mono<String> publish(String stream, Envelope env) {
     return Mono.defer(() -> {
       byte[] data = codec.encode(env);
-      return publishFields(stream, StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers())));
+      return publishFields(stream, StreamFields.envelope(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers())));
     });
   }
 
@@ -383,7 +383,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   public Mono<String> publishFenced(String stream, Envelope env, io.sgstreams.core.consume.Fence fence) {
     return Mono.defer(() -> {
       byte[] data = codec.encode(env);
-      return publishFields(stream, StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers())), fence);
+      return publishFields(stream, StreamFields.envelope(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers())), fence);
     });
   }
 
@@ -440,7 +440,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
       String ackStream, String group, String id) {
     return Mono.defer(() -> {
       byte[] data = codec.encode(env);
-      Map<String, byte[]> fields = StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
+      Map<String, byte[]> fields = StreamFields.envelope(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
       return publishFieldsAndAck(stream, fields, fence, ackStream, group, id);
     });
   }
@@ -453,7 +453,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     FencedReplies r = new FencedReplies(this, fence);
     return (stream, env, ackStream, group, id) -> Mono.defer(() -> {
       byte[] data = codec.encode(env);
-      Map<String, byte[]> fields = StreamFields.of(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
+      Map<String, byte[]> fields = StreamFields.envelope(data, System.currentTimeMillis(), StreamFields.traceIdFrom(env.headers()));
       Retention.Tracked known = retention.known(stream);
       Mono<Retention.Tracked> tracked = known != null ? Mono.just(known) : retention.forStream(stream);
       return tracked.flatMap(t -> r.submit(t, stream, fields, ackStream, group, id));
@@ -507,8 +507,8 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
 
   private Mono<String> xadd(Retention.Tracked t, String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence) {
     if (fence == null) {
-      XAddArgs args = t.args;
-      return Mono.fromCompletionStage(redis.async().xadd(stream, args, fields));
+      return Mono.fromCompletionStage(redis.async().dispatch(io.lettuce.core.protocol.CommandType.XADD,
+          new io.lettuce.core.output.StatusOutput<>(RedisStreams.CODEC), new XaddArgs(stream, t.trimBytes, fields)));
     }
     List<String> trim = t.plan == null ? List.of() : t.plan.trimWords();
     byte[][] argv = new byte[2 + trim.size() + fields.size() * 2][];

@@ -87,6 +87,8 @@ final class Retention {
     final String stream;
     volatile TrimPlan plan;
     volatile XAddArgs args;
+    /** The plan's trim words, encoded ({@link XaddArgs}). */
+    volatile byte[][] trimBytes = new byte[0][];
     volatile long readAtNanos;
     final AtomicLong sinceReading = new AtomicLong();
     final AtomicBoolean reading = new AtomicBoolean();
@@ -135,6 +137,7 @@ final class Retention {
 
     void install(TrimPlan p, long readStartedNanos) {
       plan = p;
+      trimBytes = XaddArgs.encode(p.trimWords());
       args = p.addArgs();
       readAtNanos = readStartedNanos;
       sinceReading.set(0);

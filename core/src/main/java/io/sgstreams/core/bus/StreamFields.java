@@ -18,6 +18,58 @@ public final class StreamFields {
 
   private StreamFields() {}
 
+  /**
+   * The three fields of a published envelope, as a small immutable map that the XADD path writes
+   * without iterating ({@link XaddArgs}); {@link #of} for a map to add fields to.
+   */
+  public static Map<String, byte[]> envelope(byte[] data, long ts, String traceId) {
+    return new Envelope(data, ascii(Long.toString(ts)), traceId == null || traceId.isEmpty() ? EMPTY : ascii(traceId));
+  }
+
+  /** {@code data}, {@code ts}, {@code trace_id}, in that order. */
+  static final class Envelope extends java.util.AbstractMap<String, byte[]> {
+    final byte[] data;
+    final byte[] ts;
+    final byte[] traceId;
+
+    Envelope(byte[] data, byte[] ts, byte[] traceId) {
+      this.data = data;
+      this.ts = ts;
+      this.traceId = traceId;
+    }
+
+    @Override
+    public byte[] get(Object key) {
+      return DATA.equals(key) ? data : TS.equals(key) ? ts : TRACE_ID.equals(key) ? traceId : null;
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return DATA.equals(key) || TS.equals(key) || TRACE_ID.equals(key);
+    }
+
+    @Override
+    public int size() {
+      return 3;
+    }
+
+    @Override
+    public java.util.Set<Map.Entry<String, byte[]>> entrySet() {
+      return new java.util.AbstractSet<>() {
+        @Override
+        public java.util.Iterator<Map.Entry<String, byte[]>> iterator() {
+          return java.util.List.<Map.Entry<String, byte[]>>of(Map.entry(DATA, data), Map.entry(TS, ts),
+              Map.entry(TRACE_ID, traceId)).iterator();
+        }
+
+        @Override
+        public int size() {
+          return 3;
+        }
+      };
+    }
+  }
+
   public static Map<String, byte[]> of(byte[] data, long ts, String traceId) {
     Map<String, byte[]> m = new LinkedHashMap<>(4);
     m.put(DATA, data);

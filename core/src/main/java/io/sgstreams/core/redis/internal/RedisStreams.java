@@ -139,7 +139,7 @@ public final class RedisStreams implements AutoCloseable {
   }
 
   /**
-   * A Lettuce client set up for this pipeline: {@link #defaultOptions()}, and flush consolidation
+   * A Lettuce client set up for this pipeline: {@link #defaultOptions()}, no command latency recording, and flush consolidation
    * on every connection. Lettuce flushes after every command; under load that is one write
    * syscall per command. Netty's {@link FlushConsolidationHandler} merges the flushes issued
    * while a read is in progress (the replies that triggered them) or within one event-loop
@@ -148,6 +148,10 @@ public final class RedisStreams implements AutoCloseable {
    */
   public static RedisClient newClient() {
     ClientResources resources = ClientResources.builder()
+        // Lettuce records every command's latency in a histogram when HdrHistogram and LatencyUtils
+        // are on the class path (they are: the bench); nothing reads them, and the recording was a
+        // map lookup and several objects per command in the closed-loop profile
+        .commandLatencyRecorder(io.lettuce.core.metrics.CommandLatencyRecorder.disabled())
         .nettyCustomizer(new NettyCustomizer() {
           @Override
           public void afterChannelInitialized(Channel channel) {
