@@ -26,6 +26,11 @@ public final class StreamFields {
     return new Envelope(data, ascii(Long.toString(ts)), traceId == null || traceId.isEmpty() ? EMPTY : ascii(traceId));
   }
 
+  /** The three fields as read back from an entry ({@code ts} and {@code trace_id} as their bytes). */
+  public static Map<String, byte[]> envelopeFields(byte[] data, byte[] ts, byte[] traceId) {
+    return new Envelope(data, ts, traceId);
+  }
+
   /** {@code data}, {@code ts}, {@code trace_id}, in that order. */
   static final class Envelope extends java.util.AbstractMap<String, byte[]> {
     final byte[] data;

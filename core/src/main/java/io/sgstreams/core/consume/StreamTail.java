@@ -1,5 +1,11 @@
 package io.sgstreams.core.consume;
 
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandKeyword;
+import io.lettuce.core.protocol.CommandType;
+import io.sgstreams.core.redis.internal.RedisStreams;
+import io.sgstreams.core.redis.internal.StreamEntriesOutput;
+
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.sgstreams.core.bus.RedisEventBus;
@@ -93,8 +99,11 @@ public final class StreamTail {
     }
     connection()
         // async, not reactive: no publisher, queue and collector per read (one read per entry at low rates)
-        .flatMap(c -> Mono.fromCompletionStage(() -> c.async()
-                .xread(XReadArgs.Builder.count(READ_COUNT).block(BLOCK), XReadArgs.StreamOffset.from(stream, lastId)))
+        // the reply parsed straight into entries (StreamEntriesOutput)
+        .flatMap(c -> Mono.fromCompletionStage(() -> c.async().dispatch(CommandType.XREAD,
+                new StreamEntriesOutput<StreamEntry>((id, body) -> new StreamEntry(stream, id, body)),
+                new CommandArgs<>(RedisStreams.CODEC).add(CommandKeyword.COUNT).add(READ_COUNT)
+                    .add(CommandKeyword.BLOCK).add(BLOCK.toMillis()).add("STREAMS").addKey(stream).add(lastId)))
             .defaultIfEmpty(List.of()))
         .subscribe(this::onBatch, this::onError);
   }
@@ -107,18 +116,18 @@ public final class StreamTail {
     return bus.connections().dedicated(BLOCK, stream).doOnNext(nc -> conn = nc);
   }
 
-  private void onBatch(List<StreamMessage<String, byte[]>> batch) {
+  private void onBatch(List<StreamEntry> batch) {
     if (failures > 0) {
       log.info("tail of {} reading again after {} failed attempts", stream, failures);
     }
     failures = 0;
     healthy = true;
-    for (StreamMessage<String, byte[]> m : batch) {
-      lastId = m.getId();
+    for (StreamEntry m : batch) {
+      lastId = m.id();
       try {
-        sink.accept(new StreamEntry(stream, m.getId(), m.getBody()));
+        sink.accept(m);
       } catch (RuntimeException e) {
-        log.error("tail of {}: handling {} failed", stream, m.getId(), e);
+        log.error("tail of {}: handling {} failed", stream, m.id(), e);
       }
     }
     pump();

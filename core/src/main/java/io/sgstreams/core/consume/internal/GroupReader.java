@@ -1,5 +1,11 @@
 package io.sgstreams.core.consume.internal;
 
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandKeyword;
+import io.lettuce.core.protocol.CommandType;
+import io.sgstreams.core.redis.internal.RedisStreams;
+import io.sgstreams.core.redis.internal.StreamEntriesOutput;
+
 import io.lettuce.core.Consumer;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
@@ -103,15 +109,12 @@ final class GroupReader {
           TicketedTurns.readArgs(options.group(), options.consumer(), n, stream)));
     }
     blocking = true;
-    return Mono.fromCompletionStage(() -> c.async()
-            .xreadgroup(me, XReadArgs.Builder.count(n).block(options.readBlock()), XReadArgs.StreamOffset.lastConsumed(stream)))
-        .map(msgs -> {
-          List<Entry> out = new ArrayList<>(msgs.size());
-          for (StreamMessage<String, byte[]> m : msgs) {
-            out.add(new Entry(m.getId(), m.getBody(), 1));
-          }
-          return out;
-        })
+    // new entries are delivery 1 by definition; the reply is parsed straight into entries (StreamEntriesOutput)
+    return Mono.fromCompletionStage(() -> c.async().dispatch(CommandType.XREADGROUP,
+            new StreamEntriesOutput<Entry>((id, body) -> new Entry(id, body, 1)),
+            new CommandArgs<>(RedisStreams.CODEC).add(CommandKeyword.GROUP).add(options.group()).add(options.consumer())
+                .add(CommandKeyword.COUNT).add(n).add(CommandKeyword.BLOCK).add(options.readBlock().toMillis())
+                .add("STREAMS").addKey(stream).add(">")))
         .defaultIfEmpty(List.of());
   }
 
