@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
-import reactor.core.Disposables;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -149,7 +148,13 @@ public final class Router {
    */
   private final class Loop extends BaseSubscriber<Delivery> {
     private final AtomicInteger active = new AtomicInteger();
-    private final Disposable.Composite inner = Disposables.composite();
+    /**
+     * The handlers running or waiting, for {@link #abort()}: a concurrent set, not Reactor's
+     * list-backed composite, whose remove scanned a linked list of up to {@code maxInFlight}
+     * entries once per message.
+     */
+    private final java.util.Set<Disposable> inner = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean aborted;
     private volatile boolean upstreamDone;
 
     @Override
@@ -179,6 +184,9 @@ public final class Router {
       inner.add(self[0]);
       if (self[0].isDisposed()) {
         inner.remove(self[0]); // it finished on another thread before it was added
+      } else if (aborted) {
+        inner.remove(self[0]);
+        self[0].dispose(); // added while abort() was disposing the others
       }
     }
 
@@ -211,8 +219,12 @@ public final class Router {
      */
     void abort() {
       upstreamDone = true;
+      aborted = true;
       cancel();
-      inner.dispose();
+      for (Disposable x : inner) {
+        x.dispose();
+      }
+      inner.clear();
       end();
     }
 

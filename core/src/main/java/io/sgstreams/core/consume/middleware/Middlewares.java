@@ -68,9 +68,14 @@ public final class Middlewares {
     return new TraceSpan();
   }
 
-  /** Fails an attempt that takes longer than {@code perAttempt} (a fresh timer per subscription). */
+  /**
+   * Fails an attempt that takes longer than {@code perAttempt} (a fresh timer per subscription).
+   * The attempt is named: Reactor's timeout operator describes its source by walking the chain
+   * and building a step name on every subscription unless the source has a name (a profile showed
+   * that walk as a few percent of what each message allocated).
+   */
   public static Middleware timeout(Duration perAttempt) {
-    return next -> d -> Mono.defer(() -> next.handle(d)).timeout(perAttempt);
+    return next -> d -> Mono.defer(() -> next.handle(d)).name("handler").timeout(perAttempt);
   }
 
   /**
