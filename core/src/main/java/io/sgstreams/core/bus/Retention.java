@@ -136,9 +136,10 @@ final class Retention {
     }
 
     void install(TrimPlan p, long readStartedNanos) {
-      plan = p;
+      // the words before the plan: a publisher that sees the new plan also sees its words
       trimBytes = XaddArgs.encode(p.trimWords());
       args = p.addArgs();
+      plan = p;
       readAtNanos = readStartedNanos;
       sinceReading.set(0);
       report(p);

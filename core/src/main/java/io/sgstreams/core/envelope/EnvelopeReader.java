@@ -119,6 +119,7 @@ final class EnvelopeReader {
 
     /** Per thread: an unpacker reset onto each envelope (a new one per decode was a seventh of what decoding allocated). */
     private static final ThreadLocal<Reusable> UNPACKER = ThreadLocal.withInitial(Reusable::new);
+    private static final int KEEP_AT_MOST = 64 * 1024;
 
     private static final class Reusable {
         final org.msgpack.core.buffer.ArrayBufferInput in = new org.msgpack.core.buffer.ArrayBufferInput(new byte[0]);
@@ -143,6 +144,9 @@ final class EnvelopeReader {
                 return new EnvelopeReader(buf, r.u).read();
             } finally {
                 r.busy = false;
+                if (buf.length > KEEP_AT_MOST) {
+                    UNPACKER.set(new Reusable()); // do not keep a large envelope reachable from the thread
+                }
             }
         } catch (EnvelopeException e) {
             throw e;

@@ -63,7 +63,7 @@ final class EnvelopeWriter {
     private static final int KEEP_AT_MOST = 64 * 1024;
 
     private static final class Scratch {
-        ByteArrayOutput out = new ByteArrayOutput(4096);
+        final ByteArrayOutput out = new ByteArrayOutput(4096);
         final MessagePacker packer = MessagePack.DEFAULT_PACKER_CONFIG.newPacker(out);
         boolean busy;
     }
@@ -74,11 +74,12 @@ final class EnvelopeWriter {
             return encodeFresh(e, maxBytes); // not reached today (nothing encodes while encoding), but safe
         }
         s.busy = true;
+        boolean packed = false;
         try {
-            s.packer.reset(s.out); // flushes what a failed encode may have left into out, which is then emptied
             s.out.reset();
             write(s.packer, e);
             s.packer.flush();
+            packed = true;
             int size = s.out.size();
             if (size > maxBytes) {
                 throw new EnvelopeTooLargeException(size, maxBytes);
@@ -87,15 +88,11 @@ final class EnvelopeWriter {
         } catch (IOException ex) {
             throw new UncheckedIOException(ex); // not reachable: the output is in memory
         } finally {
-            if (s.out.capacity() > KEEP_AT_MOST) {
-                s.out = new ByteArrayOutput(4096);
-                try {
-                    s.packer.reset(s.out);
-                } catch (IOException ex) {
-                    throw new UncheckedIOException(ex);
-                }
-            }
             s.busy = false;
+            if (!packed || s.out.capacity() > KEEP_AT_MOST) {
+                // a failed pack may leave the packer mid-buffer, a large envelope a large array: start afresh
+                SCRATCH.set(new Scratch());
+            }
         }
     }
 

@@ -55,6 +55,8 @@ final class GroupReader {
   GroupReader(DefaultStreamReceiver rx, String stream) {
     this.rx = rx;
     this.options = rx.options();
+    this.groupBytes = io.sgstreams.core.redis.internal.StreamCodec.utf8(options.group());
+    this.consumerBytes = io.sgstreams.core.redis.internal.StreamCodec.utf8(options.consumer());
     this.stream = stream;
   }
 
@@ -90,6 +92,10 @@ final class GroupReader {
         .doOnNext(nc -> conn = nc);
   }
 
+  /** The group and consumer names as the XACK's key arguments encode them (the same bytes, whatever the name). */
+  private final byte[] groupBytes;
+  private final byte[] consumerBytes;
+
   private Mono<List<Entry>> read(BlockingConnection c, int n) {
     // async, not reactive: a reactive command allocates a publisher, a queue and a collector
     // per call, and at low rates every message costs one blocking read
@@ -112,7 +118,7 @@ final class GroupReader {
     // new entries are delivery 1 by definition; the reply is parsed straight into entries (StreamEntriesOutput)
     return Mono.fromCompletionStage(() -> c.async().dispatch(CommandType.XREADGROUP,
             new StreamEntriesOutput<Entry>((id, body) -> new Entry(id, body, 1)),
-            new CommandArgs<>(RedisStreams.CODEC).add(CommandKeyword.GROUP).add(options.group()).add(options.consumer())
+            new CommandArgs<>(RedisStreams.CODEC).add(CommandKeyword.GROUP).add(groupBytes).add(consumerBytes)
                 .add(CommandKeyword.COUNT).add(n).add(CommandKeyword.BLOCK).add(options.readBlock().toMillis())
                 .add("STREAMS").addKey(stream).add(">")))
         .defaultIfEmpty(List.of());

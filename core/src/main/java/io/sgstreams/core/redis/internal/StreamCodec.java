@@ -62,9 +62,24 @@ public final class StreamCodec implements RedisCodec<String, byte[]>, ToByteBufE
     return b;
   }
 
+  /** Through Netty's encoder, like {@link #encodeKey(String, ByteBuf)}: the slot Lettuce hashes is the key Redis gets. */
   @Override
   public ByteBuffer encodeKey(String key) {
-    return key == null ? ByteBuffer.wrap(EMPTY) : ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8));
+    return ByteBuffer.wrap(key == null ? EMPTY : utf8(key));
+  }
+
+  /**
+   * {@code s} as the bytes this codec sends for it as a key (Netty's UTF-8 encoder: an unpaired
+   * surrogate becomes {@code ?}, where {@link String#getBytes} would differ), for arguments that
+   * must name the same thing as a key argument elsewhere (a group, a consumer).
+   */
+  public static byte[] utf8(String s) {
+    // Netty's writer reserves the worst case (3 bytes per char) before writing
+    byte[] b = new byte[ByteBufUtil.utf8MaxBytes(s)];
+    ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(b);
+    buf.writerIndex(0);
+    ByteBufUtil.writeUtf8(buf, s);
+    return buf.writerIndex() == b.length ? b : java.util.Arrays.copyOf(b, buf.writerIndex());
   }
 
   @Override
