@@ -46,6 +46,20 @@ class CodecBufferReuseTest {
   }
 
   @Test
+  void stringsOfEveryHeaderSizeAreTheSameBytesAsPackString() {
+    EnvelopeCodec big = EnvelopeCodec.create(1 << 20);
+    for (int n : new int[] {0, 1, 31, 32, 255, 256, 511, 512, 1000, 4095, 4096, 4097, 65535, 65536}) {
+      for (String unit : new String[] {"a", "\u00e9", "\u4e2d", "\ud83d\ude00"}) {
+        String content = unit.repeat(Math.max(0, n / unit.length()));
+        InboundEnvelope in = InboundEnvelope.create("web", "c-" + unit, "u", content);
+        byte[] b = big.encode(in);
+        assertArrayEquals(fresh(in), b, n + " x " + unit);
+        assertEquals(in, big.decode(b, InboundEnvelope.class));
+      }
+    }
+  }
+
+  @Test
   void aDecodeAfterAMalformedOneIsExact() {
     InboundEnvelope in = InboundEnvelope.create("web", "c", "u", "after");
     byte[] good = CODEC.encode(in);
