@@ -507,8 +507,11 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
 
   private Mono<String> xadd(Retention.Tracked t, String stream, Map<String, byte[]> fields, io.sgstreams.core.consume.Fence fence) {
     if (fence == null) {
-      return Mono.fromCompletionStage(redis.async().dispatch(io.lettuce.core.protocol.CommandType.XADD,
-          new io.lettuce.core.output.StatusOutput<>(RedisStreams.CODEC), new XaddArgs(stream, t.trimBytes, fields)));
+      if (fields instanceof StreamFields.Envelope e) {
+        return Mono.fromCompletionStage(redis.async().dispatch(io.lettuce.core.protocol.CommandType.XADD,
+            new io.lettuce.core.output.StatusOutput<>(RedisStreams.CODEC), new XaddArgs(stream, t.trimBytes, e)));
+      }
+      return Mono.fromCompletionStage(redis.async().xadd(stream, t.args, fields));
     }
     List<String> trim = t.plan == null ? List.of() : t.plan.trimWords();
     byte[][] argv = new byte[2 + trim.size() + fields.size() * 2][];

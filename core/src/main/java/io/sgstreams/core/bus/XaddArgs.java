@@ -2,15 +2,14 @@ package io.sgstreams.core.bus;
 
 import io.lettuce.core.protocol.CommandArgs;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.sgstreams.core.redis.internal.RedisStreams;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The arguments of {@code XADD stream [trim words] * field value …}, written straight into the
- * outgoing buffer. Hand-written because Lettuce's {@code xadd(key, XAddArgs, Map)} built, per
+ * The arguments of {@code XADD stream [trim words] * data … ts … trace_id …} for a published
+ * envelope, written straight into the outgoing buffer (other field sets, such as dead letters, go
+ * through Lettuce's {@code xadd}). Hand-written because Lettuce's {@code xadd(key, XAddArgs, Map)} built, per
  * publish, a list grown twice, an argument object per word and per field, and the trim words as
  * strings again (a tenth of what the closed-loop benchmark allocated per round trip, with the
  * fields' map, in a profile: docs/performance.md). The stream is Lettuce's key argument, so a
@@ -24,9 +23,9 @@ final class XaddArgs extends CommandArgs<String, byte[]> {
   private static final byte[] TRACE_ID = StreamFields.TRACE_ID.getBytes(StandardCharsets.US_ASCII);
 
   private final byte[][] trim;
-  private final Map<String, byte[]> fields;
+  private final StreamFields.Envelope fields;
 
-  XaddArgs(String stream, byte[][] trim, Map<String, byte[]> fields) {
+  XaddArgs(String stream, byte[][] trim, StreamFields.Envelope fields) {
     super(RedisStreams.CODEC);
     addKey(stream);
     this.trim = trim;
@@ -44,7 +43,7 @@ final class XaddArgs extends CommandArgs<String, byte[]> {
 
   @Override
   public int count() {
-    return 1 + trim.length + 1 + 2 * fields.size();
+    return 1 + trim.length + 1 + 6;
   }
 
   @Override
@@ -54,24 +53,12 @@ final class XaddArgs extends CommandArgs<String, byte[]> {
       bulk(buf, w);
     }
     bulk(buf, STAR);
-    if (fields instanceof StreamFields.Envelope e) {
-      bulk(buf, DATA);
-      bulk(buf, e.data);
-      bulk(buf, TS);
-      bulk(buf, e.ts);
-      bulk(buf, TRACE_ID);
-      bulk(buf, e.traceId);
-      return;
-    }
-    for (Map.Entry<String, byte[]> f : fields.entrySet()) {
-      String k = f.getKey();
-      buf.writeByte('$');
-      writeInt(buf, ByteBufUtil.utf8Bytes(k));
-      buf.writeBytes(CRLF);
-      ByteBufUtil.writeUtf8(buf, k);
-      buf.writeBytes(CRLF);
-      bulk(buf, f.getValue() == null ? new byte[0] : f.getValue());
-    }
+    bulk(buf, DATA);
+    bulk(buf, fields.data);
+    bulk(buf, TS);
+    bulk(buf, fields.ts);
+    bulk(buf, TRACE_ID);
+    bulk(buf, fields.traceId);
   }
 
   private static void bulk(ByteBuf buf, byte[] b) {
@@ -99,6 +86,6 @@ final class XaddArgs extends CommandArgs<String, byte[]> {
 
   @Override
   public String toCommandString() {
-    return super.toCommandString() + " [" + trim.length + " trim words] * " + fields.keySet();
+    return super.toCommandString() + " [" + trim.length + " trim words] * data ts trace_id";
   }
 }

@@ -5,9 +5,6 @@ import io.lettuce.core.protocol.CommandKeyword;
 import io.lettuce.core.protocol.CommandType;
 import io.sgstreams.core.redis.internal.RedisStreams;
 import io.sgstreams.core.redis.internal.StreamEntriesOutput;
-
-import io.lettuce.core.StreamMessage;
-import io.lettuce.core.XReadArgs;
 import io.sgstreams.core.bus.RedisEventBus;
 import io.sgstreams.core.bus.StreamEntry;
 import io.sgstreams.core.redis.internal.BlockingConnection;

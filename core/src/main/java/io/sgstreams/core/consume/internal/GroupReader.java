@@ -7,7 +7,6 @@ import io.sgstreams.core.redis.internal.RedisStreams;
 import io.sgstreams.core.redis.internal.StreamEntriesOutput;
 
 import io.lettuce.core.Consumer;
-import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.sgstreams.core.consume.ReceiverOptions;
 import io.sgstreams.core.redis.internal.BlockingConnection;
@@ -51,6 +50,9 @@ final class GroupReader {
   private boolean history = true;
   private String historyCursor = "0";
   private int failures;
+  /** The group and consumer names as the XACK's key arguments encode them (the same bytes, whatever the name). */
+  private final byte[] groupBytes;
+  private final byte[] consumerBytes;
 
   GroupReader(DefaultStreamReceiver rx, String stream) {
     this.rx = rx;
@@ -92,15 +94,11 @@ final class GroupReader {
         .doOnNext(nc -> conn = nc);
   }
 
-  /** The group and consumer names as the XACK's key arguments encode them (the same bytes, whatever the name). */
-  private final byte[] groupBytes;
-  private final byte[] consumerBytes;
-
   private Mono<List<Entry>> read(BlockingConnection c, int n) {
     // async, not reactive: a reactive command allocates a publisher, a queue and a collector
     // per call, and at low rates every message costs one blocking read
-    Consumer<String> me = Consumer.from(options.group(), options.consumer());
     if (history) {
+      Consumer<String> me = Consumer.from(options.group(), options.consumer());
       return Mono.fromCompletionStage(() -> c.async()
               .xreadgroup(me, XReadArgs.Builder.count(n), XReadArgs.StreamOffset.from(stream, historyCursor)))
           .flatMap(msgs -> rx.withCounts(stream, msgs, 1));
