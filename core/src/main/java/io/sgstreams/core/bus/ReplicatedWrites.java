@@ -84,7 +84,7 @@ final class ReplicatedWrites {
         return Mono.just(conn);
       }
       if (connecting == null) {
-        connecting = redis.dedicated(WAIT_TIMEOUT, stream)
+        connecting = redis.dedicatedPipelined(WAIT_TIMEOUT, stream)
             .doOnNext(c -> {
               synchronized (Writer.this) {
                 conn = c;

@@ -58,6 +58,12 @@ public final class RedisStreams implements AutoCloseable {
    * tenth of that for 100 wake-ups a second of an otherwise idle timer thread.
    */
   static final Duration TIMER_TICK = Duration.ofMillis(10);
+  /**
+   * A blocking reader's connection has one command in flight at a time. Lettuce preallocates two
+   * request queues of {@code requestQueueSize} slots per connection (~800 KB each at 100,000):
+   * ten reader connections held 8 MB of empty arrays that every full collection scanned.
+   */
+  static final int READER_QUEUE_SIZE = 1_024;
   /** A blocking reader's new connection reads the cluster topology again unless it was read this recently. */
   private static final Duration TOPOLOGY_FRESH = Duration.ofSeconds(1);
 
@@ -74,6 +80,8 @@ public final class RedisStreams implements AutoCloseable {
   private final RedisClusterClient clusterClient;
   private final StatefulRedisClusterConnection<String, byte[]> clusterShared;
   private final Object refreshLock = new Object();
+  /** {@link #client}'s resources and options but a small request queue: the blocking readers' connections. */
+  private RedisClient readerClient;
   private CompletableFuture<Void> refreshing;
   private volatile long refreshedAtNanos = System.nanoTime();
   /** Cluster: warms the new masters' connections after a topology change. */
@@ -322,7 +330,21 @@ public final class RedisStreams implements AutoCloseable {
    * resharding finds the slot's new owner. The caller closes it.
    */
   public Mono<BlockingConnection> dedicated(Duration block, String key) {
+    return dedicated(block, key, true);
+  }
+
+  /**
+   * As {@link #dedicated(Duration, String)}, for a connection that pipelines commands (many in
+   * flight at once): it gets the shared connection's request queue size, where a reader's holds
+   * {@link #READER_QUEUE_SIZE}.
+   */
+  public Mono<BlockingConnection> dedicatedPipelined(Duration block, String key) {
+    return dedicated(block, key, false);
+  }
+
+  private Mono<BlockingConnection> dedicated(Duration block, String key, boolean reader) {
     Duration timeout = block.plus(commandTimeout);
+    RedisClient client = reader ? readerClient() : this.client;
     if (clusterShared == null) {
       return Mono.fromCompletionStage(() -> client.connectAsync(CODEC, uri).toCompletableFuture())
           .doOnNext(c -> c.setTimeout(timeout))
@@ -343,6 +365,15 @@ public final class RedisStreams implements AutoCloseable {
         .flatMap(nodeUri -> Mono.fromCompletionStage(() -> client.connectAsync(CODEC, nodeUri).toCompletableFuture())
             .doOnNext(c -> c.setTimeout(timeout))
             .map(c -> (BlockingConnection) new ClusterNode(c, nodeUri.getHost(), nodeUri.getPort(), clusterShared)));
+  }
+
+  private synchronized RedisClient readerClient() {
+    if (readerClient == null) {
+      RedisClient c = RedisClient.create(client.getResources());
+      c.setOptions(client.getOptions().mutate().requestQueueSize(READER_QUEUE_SIZE).build());
+      readerClient = c;
+    }
+    return readerClient;
   }
 
   /** Completes once the topology was read within {@link #TOPOLOGY_FRESH}; concurrent callers share one refresh. */
@@ -498,6 +529,18 @@ public final class RedisStreams implements AutoCloseable {
       clusterShared.close();
     } else {
       shared.close();
+    }
+    RedisClient readers;
+    synchronized (this) {
+      readers = readerClient;
+      readerClient = null;
+    }
+    if (readers != null) {
+      try {
+        readers.shutdown(Duration.ZERO, Duration.ofSeconds(2)); // shared resources: only its connections
+      } catch (RuntimeException e) {
+        log.debug("closing the readers' client failed: {}", e.toString());
+      }
     }
     if (owned != null) {
       try {
