@@ -34,12 +34,12 @@ public final class ReplyHub {
   /** Per inbound id: the original request and any retries of it (same Idempotency-Key) wait for the same reply. */
   private final Map<String, Set<Waiting>> waiters = new ConcurrentHashMap<>();
   private final Map<ChannelKey, Set<Subscriber>> channels = new ConcurrentHashMap<>();
-  /** Most reply keys kept for duplicate suppression (about 150 bytes each). */
+  /** Most reply keys kept for duplicate suppression (32 bytes each: 16 MB when full). */
   public static final int MAX_DEDUP_KEYS = 500_000;
   /** How long duplicate suppression remembers a reply when none is configured. */
   public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(6);
 
-  private final RecentSet<String> recent;
+  private final RecentSet recent;
   private final AtomicInteger waiting = new AtomicInteger();
   private final int maxWaiting;
   private final Counter toWaiters;
@@ -71,7 +71,7 @@ public final class ReplyHub {
    */
   public boolean dispatch(ReplyEvent e) {
     OutboundEnvelope o = e.reply();
-    if (!recent.add(o.inReplyTo() + '\u0000' + o.messageKey())) {
+    if (!recent.add(o.inReplyTo(), o.messageKey())) {
       duplicates.increment();
       return false;
     }

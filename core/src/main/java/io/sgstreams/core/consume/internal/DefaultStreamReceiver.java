@@ -46,9 +46,8 @@ public final class DefaultStreamReceiver implements StreamReceiver {
    * entry was still pending when the claim or read ran, and its ack finished before the result
    * was emitted); such an entry is acknowledged again instead of being handled a second time.
    */
-  private final RecentSet<EntryKey> recentlyAcked;
+  private final RecentSet recentlyAcked;
 
-  private record EntryKey(String stream, String id) {}
   private final List<GroupReader> readers = new ArrayList<>();
   private final List<Claimer> claimers = new ArrayList<>();
   private final List<OwnershipRenewer> renewers = new ArrayList<>();
@@ -348,7 +347,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
       if (held.contains(stream, e.id())) {
         continue; // already being handled here (a re-read of our own pending list)
       }
-      if (recentlyAcked.contains(new EntryKey(stream, e.id()))) {
+      if (recentlyAcked.contains(stream, e.id())) {
         // settled here already, between the read or claim and now (a claim raced with the XACK,
         // or a read's reply was delayed while a claim of the same entry ran): keep it settled
         metrics.settledBeforeRedelivery(stream, options.group());
@@ -467,7 +466,7 @@ public final class DefaultStreamReceiver implements StreamReceiver {
   }
 
   void acknowledged(DefaultDelivery d) {
-    recentlyAcked.add(new EntryKey(d.stream(), d.id()));
+    recentlyAcked.add(d.stream(), d.id());
   }
 
   void forget(DefaultDelivery d) {
