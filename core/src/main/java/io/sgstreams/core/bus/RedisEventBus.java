@@ -47,6 +47,8 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisEventBus.class);
   /** Publishes retried on transient errors; a retry after a lost reply may duplicate an entry. */
   static final int PUBLISH_ATTEMPTS = 4;
+  private static final Duration PUBLISH_FIRST_BACKOFF = Duration.ofMillis(50);
+  private static final Duration PUBLISH_MAX_BACKOFF = Duration.ofSeconds(1);
 
   private final RedisStreams redis;
   private final boolean ownsRedis;
@@ -537,7 +539,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
       return Mono.error(refused);
     }
     return RedisErrors.withRetries(() -> waitForReplicas ? replicated.xadd(stream, t.args, fields) : xadd(t, stream, fields, fence),
-            PUBLISH_ATTEMPTS, Duration.ofMillis(50), Duration.ofSeconds(1))
+            PUBLISH_ATTEMPTS, PUBLISH_FIRST_BACKOFF, PUBLISH_MAX_BACKOFF)
         .doOnNext(id -> {
           t.published();
           metrics.published(stream);

@@ -538,12 +538,13 @@ final class EnvelopeReader {
             return null;
         }
         if (f == MessageFormat.UINT64) {
-            BigInteger b = u.unpackBigInteger();
-            if (b.bitLength() > 63) {
-                fail(kid, "key '" + NAMES[kid] + "' is out of the int64 range: " + b);
+            // what msgpack-java writes for every long of 2^32 or more (timestamps): read as a long, no BigInteger
+            try {
+                return u.unpackLong();
+            } catch (MessageIntegerOverflowException e) {
+                fail(kid, "key '" + NAMES[kid] + "' is out of the int64 range: " + e.getBigInteger());
                 return null;
             }
-            return b.longValue();
         }
         return u.unpackLong();
     }
