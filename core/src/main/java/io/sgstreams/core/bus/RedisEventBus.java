@@ -511,7 +511,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     if (fence == null) {
       if (fields instanceof StreamFields.Envelope e) {
         return Mono.fromCompletionStage(redis.async().dispatch(io.lettuce.core.protocol.CommandType.XADD,
-            new io.lettuce.core.output.StatusOutput<>(RedisStreams.CODEC), new XaddArgs(stream, t.trimBytes, e)));
+            new io.sgstreams.core.redis.internal.StreamIdOutput(), new XaddArgs(stream, t.trimBytes, e)));
       }
       return Mono.fromCompletionStage(redis.async().xadd(stream, t.args, fields));
     }
