@@ -17,7 +17,8 @@ usage: bench/run-all.sh [--quick] [--only jmh|roundtrip] [--soak] [--redis URL] 
   --only jmh         only the JMH codec benchmarks
   --only roundtrip   only the `sg bench` round trips
   --soak             also run the 10-minute open loop at 5,000 msg/s with bin/sg's default JVM flags (heap and
-                     RSS start/end; 10 minutes even with --quick)
+                     RSS start/end; 10 minutes even with --quick) and, when wrk runs, 10 minutes of wrk against the
+                     gateway (RSS every minute)
   --redis URL        Redis for the round trips (default $REDIS_URL; else a private redis-server without
                      persistence on a free port if redis-server is on PATH; else sg bench's embedded Redis)
   --out DIR          results folder (default bench/results)
@@ -325,6 +326,12 @@ if [ "$run_rt" = 1 ] && [ "$quick" = 0 ] && command -v wrk >/dev/null 2>&1 && [ 
     "$root/bench/wrk/run.sh" "$own_redis_url" "$j" | tee "$tmp/wrk-$j.out" >&2 || failures=$((failures + 1))
     mkdir -p "$out" && cp "$tmp/wrk-$j.out" "$out/$stem-wrk-journal-$j.txt"
   done
+  if [ "$soak" = 1 ]; then
+    # the gateway role's soak: 10 minutes of wrk with bin/sg's default flags (RSS sampled every minute)
+    log "wrk soak: WRK_SECONDS=600 bench/wrk/run.sh (journal off)"
+    WRK_SECONDS=600 "$root/bench/wrk/run.sh" "$own_redis_url" off | tee "$tmp/wrk-soak.out" >&2 || failures=$((failures + 1))
+    mkdir -p "$out" && cp "$tmp/wrk-soak.out" "$out/$stem-wrk-soak-600s.txt"
+  fi
 fi
 
 # --- side by side with the seed design's Python bus (../shared/peers, when present) -----------------------------

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The gateway measured from outside its process: `bin/sg standalone` (default JVM flags) on the Redis given
 # as $1 (a private one: it is flushed), auth on (one key), the rate limit on but above the load, the journal
-# per $2 (off|on), then `wrk -c 64` for 30 s after a 10 s warm-up, POST /v1/messages?wait=5.
-# Prints wrk's summary and the JVM's RSS. Usage: bench/wrk/run.sh redis://127.0.0.1:PORT [off|on] [port]
+# per $2 (off|on), then `wrk -c 64` for WRK_SECONDS (30) after a 10 s warm-up, POST /v1/messages?wait=5.
+# Prints wrk's summary and the JVM's RSS after the warm-up, every minute, and at the end (WRK_SECONDS=600 is the
+# gateway's memory soak: with bin/sg's default JVM flags, RSS must stay flat and under 256 MB).
+# Usage: [WRK_SECONDS=N] bench/wrk/run.sh redis://127.0.0.1:PORT [off|on] [port]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 url="${1:?a private Redis URL (it is flushed)}"; journal="${2:-off}"; port="${3:-18080}"
@@ -16,8 +18,15 @@ trap 'pkill -TERM -f "sg.jar standalone" 2>/dev/null || true; sleep 3; rm -f "$l
 for _ in $(seq 120); do curl -s -o /dev/null "localhost:$port/health" && break; sleep 1; done
 curl -sf -o /dev/null -XPOST "localhost:$port/v1/messages?wait=5" -H 'Authorization: Bearer wrkbenchkey0123456789abcdef' \
   -H 'Content-Type: application/json' -d '{"channel_id":"c1","user_id":"u1","content":"hi"}' || { cat "$log" >&2; exit 1; }
+secs="${WRK_SECONDS:-30}"
+rss() { ps -o rss= -p "$(pgrep -f 'sg.jar standalone' | head -1)" | awk '{print int($1/1024)}'; }
 wrk -t2 -c64 -d10s -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port" >/dev/null 2>&1
-echo "wrk -t2 -c64 -d30s --latency, POST /v1/messages?wait=5, journal $journal"
-wrk -t2 -c64 -d30s --latency -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port" \
-  | grep -E "Requests/sec|50%|90%|99%|Non-2xx|Socket errors|requests in"
-echo "RSS $(ps -o rss= -p "$(pgrep -f 'sg.jar standalone' | head -1)" | awk '{print int($1/1024)}') MB"
+echo "wrk -t2 -c64 -d${secs}s --latency, POST /v1/messages?wait=5, journal $journal"
+echo "RSS start $(rss) MB"
+wrk -t2 -c64 -d"${secs}s" --latency -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port" >"$log.wrk" 2>&1 &
+wpid=$!
+for m in $(seq 60 60 $((secs - 1))); do sleep 60; echo "RSS at ${m}s $(rss) MB"; done
+wait "$wpid"
+grep -E "Requests/sec|50%|90%|99%|Non-2xx|Socket errors|requests in" "$log.wrk"
+rm -f "$log.wrk"
+echo "RSS end $(rss) MB"
