@@ -12,9 +12,18 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 redis-cli -u "$url" flushall >/dev/null
 export REDIS_URL="$url" SG_API_KEYS=acme:wrkbenchkey0123456789abcdef SG_RATE_LIMIT_PER_MINUTE=100000000 \
   SG_JOURNAL="$journal" SG_HTTP_PORT="$port"
+running() { pgrep -f 'sg.jar standalone' >/dev/null; }
+# the previous run's server drains after SIGTERM: wait for it, so that this run never measures (or samples) it
+for _ in $(seq 60); do running || break; sleep 0.5; done
+running && { echo "another 'sg standalone' is still running; stop it first" >&2; exit 1; }
 log="$(mktemp)"
 "$root/bin/sg" standalone >"$log" 2>&1 &
-trap 'pkill -TERM -f "sg.jar standalone" 2>/dev/null || true; sleep 3; rm -f "$log"' EXIT
+stop() {
+  pkill -TERM -f "sg.jar standalone" 2>/dev/null || true
+  for _ in $(seq 60); do running || break; sleep 0.5; done
+  rm -f "$log"
+}
+trap stop EXIT
 for _ in $(seq 120); do curl -s -o /dev/null "localhost:$port/health" && break; sleep 1; done
 curl -sf -o /dev/null -XPOST "localhost:$port/v1/messages?wait=5" -H 'Authorization: Bearer wrkbenchkey0123456789abcdef' \
   -H 'Content-Type: application/json' -d '{"channel_id":"c1","user_id":"u1","content":"hi"}' || { cat "$log" >&2; exit 1; }
