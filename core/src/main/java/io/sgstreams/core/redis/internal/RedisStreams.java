@@ -82,6 +82,7 @@ public final class RedisStreams implements AutoCloseable {
   private final Object refreshLock = new Object();
   /** {@link #client}'s resources and options but a small request queue: the blocking readers' connections. */
   private RedisClient readerClient;
+  private boolean closed;
   private CompletableFuture<Void> refreshing;
   private volatile long refreshedAtNanos = System.nanoTime();
   /** Cluster: warms the new masters' connections after a topology change. */
@@ -344,7 +345,12 @@ public final class RedisStreams implements AutoCloseable {
 
   private Mono<BlockingConnection> dedicated(Duration block, String key, boolean reader) {
     Duration timeout = block.plus(commandTimeout);
-    RedisClient client = reader ? readerClient() : this.client;
+    RedisClient client;
+    try {
+      client = reader ? readerClient() : this.client;
+    } catch (IllegalStateException e) {
+      return Mono.error(e);
+    }
     if (clusterShared == null) {
       return Mono.fromCompletionStage(() -> client.connectAsync(CODEC, uri).toCompletableFuture())
           .doOnNext(c -> c.setTimeout(timeout))
@@ -368,6 +374,9 @@ public final class RedisStreams implements AutoCloseable {
   }
 
   private synchronized RedisClient readerClient() {
+    if (closed) {
+      throw new IllegalStateException("Redis connections closed"); // no new client nobody would shut down
+    }
     if (readerClient == null) {
       RedisClient c = RedisClient.create(client.getResources());
       c.setOptions(client.getOptions().mutate().requestQueueSize(READER_QUEUE_SIZE).build());
@@ -532,6 +541,7 @@ public final class RedisStreams implements AutoCloseable {
     }
     RedisClient readers;
     synchronized (this) {
+      closed = true;
       readers = readerClient;
       readerClient = null;
     }
