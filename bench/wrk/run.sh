@@ -19,7 +19,7 @@ redis-cli -u "$url" flushall >/dev/null
 log="$(mktemp)"
 "$root/bin/sg" standalone >"$log" 2>&1 &
 stop() {
-  [ -n "${wpid:-}" ] && kill "$wpid" 2>/dev/null
+  if [ -n "${wpid:-}" ]; then kill "$wpid" 2>/dev/null || true; fi # wrk has usually exited (set -e: a failing kill would skip the rest)
   rm -f "$log.wrk"
   pkill -TERM -f "sg.jar standalone" 2>/dev/null || true
   for _ in $(seq 60); do running || break; sleep 0.5; done
