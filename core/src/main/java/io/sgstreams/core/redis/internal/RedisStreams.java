@@ -58,6 +58,8 @@ public final class RedisStreams implements AutoCloseable {
    * tenth of that for 100 wake-ups a second of an otherwise idle timer thread.
    */
   static final Duration TIMER_TICK = Duration.ofMillis(10);
+  /** The initial size of the buffer each command is encoded into ({@link PresizedAllocator}); Netty's is 256 bytes. */
+  static final int COMMAND_BUFFER_BYTES = 1024;
   /**
    * A blocking reader's connection has one command in flight at a time. Lettuce preallocates two
    * request queues of {@code requestQueueSize} slots per connection (~800 KB each at 100,000):
@@ -179,6 +181,8 @@ public final class RedisStreams implements AutoCloseable {
           public void afterChannelInitialized(Channel channel) {
             channel.pipeline().addFirst(new FlushConsolidationHandler(
                 FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+            // each command is encoded into a buffer of unstated size: start it big enough for an envelope's XADD
+            channel.config().setAllocator(new PresizedAllocator(channel.config().getAllocator(), COMMAND_BUFFER_BYTES));
           }
         })
         .build();
