@@ -138,6 +138,33 @@ class RouterTest {
     assertEquals("deadLetter", permanent.outcome.get(), "a permanent failure at once");
   }
 
+  /**
+   * The worker's chain (trace span, then the handler timeout) around a handler that never answers:
+   * each attempt fails with a TimeoutException once the timeout passes (the wheel timer fires while
+   * nothing else happens), the entry stays pending until its last allowed delivery, which is
+   * dead-lettered; the handler was cancelled each time.
+   */
+  @Test
+  void aHandlerSlowerThanItsTimeoutFailsTheAttemptAndIsCancelled() throws Exception {
+    AtomicInteger cancelled = new AtomicInteger();
+    Router.create(receiver, r -> publisher.publish(r), metrics,
+        d -> Mono.<HandlerResult>never().doOnCancel(cancelled::incrementAndGet),
+        List.of(Middlewares.traceSpan(), Middlewares.timeout(java.time.Duration.ofMillis(150)))).start();
+    FakeDelivery first = delivery("1-0", "a", 1);
+    FakeDelivery last = delivery("2-0", "b", 3);
+    receiver.emit(first);
+    receiver.emit(last);
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while ((first.outcome.get() == null || last.outcome.get() == null) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals("release", first.outcome.get(), "left pending: claimed again once idle");
+    assertEquals("deadLetter", last.outcome.get(), "the last allowed delivery is dead-lettered");
+    assertInstanceOf(java.util.concurrent.TimeoutException.class, last.deadLetterCause.get());
+    assertEquals(2, cancelled.get(), "each timed-out handler was cancelled");
+    assertTrue(published.isEmpty(), "nothing was answered");
+  }
+
   private FakeReceiver receiver2;
 
   private FakeReceiver receiver2() {
