@@ -13,6 +13,7 @@ import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
+import reactor.core.scheduler.Schedulers;
 import reactor.util.context.Context;
 
 /**
@@ -37,20 +38,33 @@ public final class Timeouts {
   static final Duration TICK = Duration.ofMillis(10);
 
   private static final class Holder {
+    /**
+     * What a fired timeout triggers (the failure path: logging, dead-lettering, the next delivery,
+     * a 504) runs on Reactor's parallel scheduler, not on the wheel's one thread: a burst of
+     * timeouts is handled in parallel and never delays the wheel's next tick.
+     */
     static final HashedWheelTimer TIMER = new HashedWheelTimer(new DefaultThreadFactory("sg-timeouts", true),
-        TICK.toMillis(), TimeUnit.MILLISECONDS, 512, false);
+        TICK.toMillis(), TimeUnit.MILLISECONDS, 512, false, -1, Holder::handOff);
+
+    private static void handOff(Runnable fired) {
+      try {
+        Schedulers.parallel().schedule(fired);
+      } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+        fired.run(); // the parallel scheduler was shut down (tests do that): on the wheel's thread rather than never
+      }
+    }
   }
 
   private Timeouts() {}
 
   /** {@code source}, failing with a {@link TimeoutException} when it has not signalled within {@code timeout}. */
   public static <T> Mono<T> timeout(Mono<T> source, Duration timeout) {
-    return new TimeoutMono<>(source, timeout, null, true);
+    return TimeoutMono.assembled(new TimeoutMono<>(source, timeout, null, true));
   }
 
   /** {@code source}, or {@code fallback} when it has not signalled within {@code timeout}. */
   public static <T> Mono<T> orElse(Mono<T> source, Duration timeout, T fallback) {
-    return new TimeoutMono<>(source, timeout, Objects.requireNonNull(fallback, "fallback"), false);
+    return TimeoutMono.assembled(new TimeoutMono<>(source, timeout, Objects.requireNonNull(fallback, "fallback"), false));
   }
 
   private static final class TimeoutMono<T> extends Mono<T> {
@@ -64,9 +78,20 @@ public final class Timeouts {
       if (timeout.isNegative()) {
         throw new IllegalArgumentException("timeout must not be negative: " + timeout);
       }
-      this.nanos = timeout.toNanos();
+      long n;
+      try {
+        n = timeout.toNanos();
+      } catch (ArithmeticException tooLong) {
+        n = Long.MAX_VALUE; // ~292 years: never
+      }
+      this.nanos = n;
       this.fallback = fallback;
       this.error = error;
+    }
+
+    /** Through Reactor's assembly hooks (checkpoints, onEachOperator), as its own operators are. */
+    static <T> Mono<T> assembled(TimeoutMono<T> m) {
+      return onAssembly(m);
     }
 
     @Override
@@ -94,8 +119,8 @@ public final class Timeouts {
     private final TimeoutMono<T> parent;
     private volatile int state;
     private Subscription upstream;
-    private Fire<T> fire;
-    private Timeout timeout;
+    private volatile Fire<T> fire;
+    private volatile Timeout timeout;
     /** A fallback value is emitted on request only: the downstream may not have asked yet. */
     private volatile boolean fallbackPending;
     private volatile boolean requested;
@@ -116,8 +141,16 @@ public final class Timeouts {
         upstream = s;
         Fire<T> f = new Fire<>(this);
         fire = f;
-        timeout = Holder.TIMER.newTimeout(f, parent.nanos, TimeUnit.NANOSECONDS);
+        // downstream first (Reactive Streams 1.9: nothing before onSubscribe), then the clock; the
+        // source may have finished meanwhile (a synchronous answer to the request): then no timer
         actual.onSubscribe(this);
+        if (f.target != null) {
+          Timeout t = Holder.TIMER.newTimeout(f, parent.nanos, TimeUnit.NANOSECONDS);
+          timeout = t;
+          if (f.target == null) {
+            t.cancel(); // terminated while the timer was being armed
+          }
+        }
       }
     }
 
@@ -209,7 +242,10 @@ public final class Timeouts {
       if (f != null) {
         fire = null;
         f.target = null;
-        timeout.cancel();
+        Timeout t = timeout;
+        if (t != null) {
+          t.cancel(); // else onSubscribe sees the cleared target and cancels (or never arms) it
+        }
       }
     }
   }

@@ -94,6 +94,59 @@ class TimeoutsTest {
     assertNull(error.get());
   }
 
+  /**
+   * Nothing reaches the subscriber before its onSubscribe has returned (Reactive Streams 1.9): the
+   * timer is armed after it. A downstream that dawdles in onSubscribe (a descheduled thread) past
+   * a 1 ms timeout gets the time-out only afterwards, on Reactor's parallel scheduler, not on the
+   * wheel's thread.
+   */
+  @Test
+  void theTimerStartsAfterTheSubscriberHasItsSubscription() throws Exception {
+    AtomicReference<String> seen = new AtomicReference<>();
+    CountDownLatch done = new CountDownLatch(1);
+    Timeouts.timeout(Mono.<String>never(), Duration.ofMillis(1)).subscribe(new reactor.core.CoreSubscriber<String>() {
+      private volatile boolean inOnSubscribe;
+
+      @Override
+      public void onSubscribe(org.reactivestreams.Subscription s) {
+        inOnSubscribe = true;
+        try {
+          Thread.sleep(100); // ten wheel ticks
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        inOnSubscribe = false;
+        s.request(1);
+      }
+
+      @Override
+      public void onNext(String v) {
+        seen.set("value");
+        done.countDown();
+      }
+
+      @Override
+      public void onError(Throwable e) {
+        seen.set((inOnSubscribe ? "during onSubscribe: " : "") + e.getClass().getSimpleName() + " on "
+            + Thread.currentThread().getName().replaceAll("-\\d+$", ""));
+        done.countDown();
+      }
+
+      @Override
+      public void onComplete() {
+        seen.set("complete");
+        done.countDown();
+      }
+    });
+    assertTrue(done.await(10, TimeUnit.SECONDS));
+    assertEquals("TimeoutException on parallel", seen.get());
+  }
+
+  @Test
+  void anEndlessTimeoutNeverFires() {
+    StepVerifier.create(Timeouts.timeout(Mono.just("x"), Duration.ofSeconds(Long.MAX_VALUE))).expectNext("x").verifyComplete();
+  }
+
   @Test
   void theContextReachesTheSource() {
     Mono<String> source = Mono.deferContextual(c -> Mono.just(c.get("k")));
