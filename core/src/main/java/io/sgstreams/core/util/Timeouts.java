@@ -166,8 +166,7 @@ public final class Timeouts {
 
     @Override
     public void onError(Throwable e) {
-      int s = state;
-      if (s == ACTIVE && STATE.compareAndSet(this, ACTIVE, DONE) || s == VALUED && STATE.compareAndSet(this, VALUED, DONE)) {
+      if (STATE.getAndSet(this, DONE) != DONE) { // from ACTIVE or VALUED: the timer had not fired, no cancel came
         stopTimer();
         actual.onError(e);
       } else {
@@ -177,8 +176,7 @@ public final class Timeouts {
 
     @Override
     public void onComplete() {
-      int s = state;
-      if (s == ACTIVE && STATE.compareAndSet(this, ACTIVE, DONE) || s == VALUED && STATE.compareAndSet(this, VALUED, DONE)) {
+      if (STATE.getAndSet(this, DONE) != DONE) {
         stopTimer();
         actual.onComplete();
       }

@@ -1,6 +1,7 @@
 package io.sgstreams.gateway.fanout;
 
 import io.sgstreams.core.util.RecentSet;
+import io.sgstreams.core.util.Timeouts;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -128,7 +129,7 @@ public final class ReplyHub {
     }
 
     public Mono<Optional<ReplyEvent>> reply(Duration timeout) {
-      return io.sgstreams.core.util.Timeouts.orElse(waiting.sink().asMono().map(Optional::of), timeout, Optional.<ReplyEvent>empty())
+      return Timeouts.orElse(waiting.sink().asMono().map(Optional::of), timeout, Optional.<ReplyEvent>empty())
           // before the outcome goes downstream (doFinally would run after the response is written)
           .doOnTerminate(this::cancel)
           .doOnCancel(this::cancel);

@@ -4,10 +4,10 @@ import io.sgstreams.core.consume.DeadLetterReplies;
 import io.sgstreams.core.consume.Middleware;
 import io.sgstreams.core.consume.PermanentFailure;
 import io.sgstreams.core.metrics.StreamMetrics;
+import io.sgstreams.core.util.Timeouts;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
-import io.sgstreams.core.util.Timeouts;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 
