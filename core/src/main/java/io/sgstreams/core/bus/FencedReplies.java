@@ -128,7 +128,6 @@ final class FencedReplies {
           b.sink.error(new StreamException("publish failed: no reply for this item", b.stream, null, null, null, null));
         } else {
           b.tracked.published();
-          bus.metrics().published(b.stream);
           b.sink.success(RedisScript.text(r));
         }
       }

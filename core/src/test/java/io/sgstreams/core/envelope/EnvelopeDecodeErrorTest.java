@@ -124,6 +124,13 @@ class EnvelopeDecodeErrorTest {
         {"inbound", "user_id", 9, "key 'user_id' must be str, got int"},
         {"inbound", "content", "hi".getBytes(), "key 'content' must be str, got bin"},
         {"inbound", "content", Mp.raw("a2 c328"), "key 'content' is not valid UTF-8"},
+        // an encoded surrogate, an overlong NUL, a truncated sequence, a lone continuation byte
+        {"inbound", "content", Mp.raw("a5 61eda08062"), "key 'content' is not valid UTF-8"},
+        {"inbound", "content", Mp.raw("a2 c080"), "key 'content' is not valid UTF-8"},
+        {"inbound", "content", Mp.raw("a3 41e282"), "key 'content' is not valid UTF-8"},
+        {"inbound", "content", Mp.raw("a1 80"), "key 'content' is not valid UTF-8"},
+        // malformed next to a U+FFFD that was sent: still malformed
+        {"inbound", "content", Mp.raw("a5 efbfbdc328"), "key 'content' is not valid UTF-8"},
         {"inbound", "attachments", Map.of(), "key 'attachments' must be array, got map"},
         {"inbound", "attachments", List.of("x"), "key 'attachments[0]' must be map, got str"},
         {"inbound", "attachments", List.of(Map.of("name", "a", "mime", "b", "data", "abc")),
@@ -181,6 +188,13 @@ class EnvelopeDecodeErrorTest {
     @Test
     void nonStringTopLevelKey() {
         malformed(Mp.inbound().add(Mp.raw("07"), "seven").bytes(), "top-level map keys must be str, got int");
+    }
+
+    @Test
+    void aSentReplacementCharacterAndOtherNonAsciiTextAreKept() {
+        String text = "a\uFFFDb é 日本 \uD83D\uDE00 \uFFFD";
+        InboundEnvelope e = (InboundEnvelope) CODEC.decode(Mp.inbound().put("content", text).bytes());
+        assertEquals(text, e.content());
     }
 
     @Test
