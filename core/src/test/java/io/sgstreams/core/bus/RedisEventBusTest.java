@@ -65,6 +65,22 @@ class RedisEventBusTest {
   }
 
   @Test
+  void everyPublishIsCountedOnceOnItsStreamsPublishedCounter() {
+    var t = config.topology();
+    String inbound = t.inboundStream();
+    String other = inbound + ":other";
+    for (int i = 0; i < 5; i++) {
+      bus.publishInbound(InboundEnvelope.create("web", "c" + i, "u1", "hello " + i)).block();
+    }
+    for (int i = 0; i < 3; i++) {
+      bus.publishFields(other, Map.of("data", new byte[] {1, 2, 3}, "note", "x".getBytes(StandardCharsets.UTF_8))).block();
+    }
+    var metrics = bus.metrics();
+    assertEquals(5.0, metrics.counter(io.sgstreams.core.metrics.StreamMetrics.PUBLISHED, inbound, null).count());
+    assertEquals(3.0, metrics.counter(io.sgstreams.core.metrics.StreamMetrics.PUBLISHED, other, null).count());
+  }
+
+  @Test
   void publishWritesTheContractFieldsWithTheEnvelopeBytes() {
     InboundEnvelope in = InboundEnvelope.create("web", "c1", "u1", "hello")
         .withHeaders(Map.of("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));

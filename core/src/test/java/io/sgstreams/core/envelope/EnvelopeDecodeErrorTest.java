@@ -129,6 +129,11 @@ class EnvelopeDecodeErrorTest {
         {"inbound", "content", Mp.raw("a2 c080"), "key 'content' is not valid UTF-8"},
         {"inbound", "content", Mp.raw("a3 41e282"), "key 'content' is not valid UTF-8"},
         {"inbound", "content", Mp.raw("a1 80"), "key 'content' is not valid UTF-8"},
+        // four-byte forms: above U+10FFFF, overlong, truncated, a byte that never starts a sequence
+        {"inbound", "content", Mp.raw("a4 f4908080"), "key 'content' is not valid UTF-8"},
+        {"inbound", "content", Mp.raw("a4 f08fbfbf"), "key 'content' is not valid UTF-8"},
+        {"inbound", "content", Mp.raw("a3 f09f98"), "key 'content' is not valid UTF-8"},
+        {"inbound", "content", Mp.raw("a1 f5"), "key 'content' is not valid UTF-8"},
         // malformed next to a U+FFFD that was sent: still malformed
         {"inbound", "content", Mp.raw("a5 efbfbdc328"), "key 'content' is not valid UTF-8"},
         {"inbound", "attachments", Map.of(), "key 'attachments' must be array, got map"},
@@ -200,6 +205,8 @@ class EnvelopeDecodeErrorTest {
     @Test
     void invalidUtf8InKey() {
         malformed(Mp.inbound().add(Mp.raw("a2 c328"), "x").bytes(), "not valid UTF-8");
+        // a key holding a U+FFFD next to malformed bytes
+        malformed(Mp.inbound().add(Mp.raw("a5 efbfbdc328"), "x").bytes(), "not valid UTF-8");
     }
 
     @Test
