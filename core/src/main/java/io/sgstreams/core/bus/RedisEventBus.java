@@ -495,9 +495,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
         }
         return FENCED_REPLY_ACK.<byte[]>run(redis, new String[] {fence.leaseKey(), stream, ackStream}, argv)
             .map(b -> new String(b, StandardCharsets.UTF_8))
-            .doOnNext(x -> {
-              t.published();
-            })
+            .doOnNext(x -> t.published())
             .onErrorMap(e -> {
               metrics.publishFailed(stream);
               return new StreamException("publish failed: " + e.getMessage(), stream, null, null, null, e);
@@ -539,9 +537,7 @@ public final class RedisEventBus implements ReplyPublisher, AutoCloseable {
     }
     return RedisErrors.withRetries(() -> waitForReplicas ? replicated.xadd(stream, t.args, fields) : xadd(t, stream, fields, fence),
             PUBLISH_ATTEMPTS, PUBLISH_FIRST_BACKOFF, PUBLISH_MAX_BACKOFF)
-        .doOnNext(id -> {
-          t.published();
-        })
+        .doOnNext(id -> t.published())
         .onErrorMap(e -> {
           metrics.publishFailed(stream);
           return e instanceof ReplicationTimeoutException ? e : new StreamException("publish failed: " + e.getMessage(), stream, null, null, null, e);

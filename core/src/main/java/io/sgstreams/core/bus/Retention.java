@@ -95,6 +95,8 @@ final class Retention {
     final AtomicBoolean reading = new AtomicBoolean();
     private volatile Set<String> warnedOvertaken = Set.of();
     private volatile boolean warnedFull;
+    /** {@link #published()}'s counter, looked up on first use. */
+    private Counter publishedCounter;
 
     Tracked(String stream) {
       this.stream = stream;
@@ -201,8 +203,6 @@ final class Retention {
       }
       c.increment();
     }
-
-    private Counter publishedCounter;
   }
 
   /** Streams this node has published to. */
