@@ -50,6 +50,10 @@ final class BenchCli implements Callable<Integer> {
   @Option(names = "--warmup", paramLabel = "M", description = "requests run first and not counted (default 100000)")
   String warmup;
 
+  @Option(names = "--jit-settle", paramLabel = "S", description = "after the warmup, keep warming up in ~1 s steps until "
+      + "the JIT compilers were quiet for one (under 5 % of a core), for at most S seconds (default 30; 0: off)")
+  String jitSettle;
+
   @Option(names = "--via", paramLabel = "stream|http", completionCandidates = Vias.class,
       description = "publish with the core bus (default) or POST /v1/messages?wait= to a gateway")
   String via;
@@ -90,6 +94,7 @@ final class BenchCli implements Callable<Integer> {
     put(given, "rate", rate);
     put(given, "duration", duration);
     put(given, "warmup", warmup);
+    put(given, "jit-settle", jitSettle);
     put(given, "via", via);
     put(given, "redis", redis);
     if (journal) {

@@ -34,6 +34,7 @@ final class BenchCommand {
         b.durationSeconds(positive(cli, "duration", 0));
       }
       return b.warmup((int) cli.number("warmup", RoundTripOptions.DEFAULT_WARMUP))
+          .jitSettleSeconds(wholeSeconds(cli, "jit-settle", RoundTripOptions.DEFAULT_JIT_SETTLE_SECONDS))
           .via(RoundTripOptions.Via.parse(cli.option("via", "stream")))
           .redisUrl(cli.option("redis", env.get("REDIS_URL")))
           .journal(Boolean.parseBoolean(cli.option("journal", "false")))
@@ -41,6 +42,14 @@ final class BenchCommand {
     } catch (IllegalArgumentException e) {
       throw new Cli.UsageException(e.getMessage());
     }
+  }
+
+  private static int wholeSeconds(Cli cli, String name, int dflt) {
+    double v = cli.number(name, dflt);
+    if (v < 0 || v != Math.floor(v) || v > Integer.MAX_VALUE) {
+      throw new Cli.UsageException("--" + name + " must be a whole number of seconds, 0 or more");
+    }
+    return (int) v;
   }
 
   private static int positive(Cli cli, String name, int dflt) {

@@ -32,8 +32,10 @@ class BenchCommandTest {
 
     RoundTripOptions o = options(Map.of("REDIS_URL", "redis://env:1"), "--messages", "20000", "--warmup", "5000",
         "--workers", "2", "--payload-bytes", "64", "--mode", "open", "--rate", "2500", "--duration", "3",
-        "--via", "http");
+        "--via", "http", "--jit-settle", "0");
     assertEquals(20_000, o.messages());
+    assertEquals(0, o.jitSettleSeconds());
+    assertEquals(30, d.jitSettleSeconds());
     assertEquals(5000, o.warmup());
     assertEquals(2, o.workers());
     assertEquals(64, o.payloadBytes());
@@ -55,6 +57,8 @@ class BenchCommandTest {
     usage("--rate must be positive", "--mode", "open", "--rate", "0");
     usage("--duration needs --mode open", "--duration", "10");
     usage("--warmup must not be negative", "--warmup", "-1");
+    usage("--jit-settle must be a whole number of seconds, 0 or more", "--jit-settle", "-1");
+    usage("--jit-settle must be a whole number of seconds, 0 or more", "--jit-settle", "2.5");
     usage("--via must be stream or http", "--via", "grpc");
     usage("--rate must be a number, got 'lots'", "--rate", "lots");
   }

@@ -18,8 +18,14 @@ import java.util.List;
  * @param redisCpuSeconds {@code used_cpu_sys + used_cpu_user} of Redis ({@code INFO cpu}); NaN when Redis did not answer
  * @param heapAfterGcMb used heap right after {@code System.gc()}, MiB
  * @param rssMb resident set size ({@code VmRSS} of {@code /proc/self/status}), MiB; -1 where there is no /proc
+ * @param compileMillis time the JIT compilers have spent so far ({@link JitSettle#compileMillis()}), -1 if unknown
  */
-public record ResourceSnapshot(long processCpuNanos, double redisCpuSeconds, long heapAfterGcMb, long rssMb) {
+public record ResourceSnapshot(long processCpuNanos, double redisCpuSeconds, long heapAfterGcMb, long rssMb,
+    long compileMillis) {
+
+  public ResourceSnapshot(long processCpuNanos, double redisCpuSeconds, long heapAfterGcMb, long rssMb) {
+    this(processCpuNanos, redisCpuSeconds, heapAfterGcMb, rssMb, -1);
+  }
 
   /** Runs a full GC first, so that the heap figure is what is live. */
   public static ResourceSnapshot take(RedisEventBus bus) {
@@ -33,12 +39,17 @@ public record ResourceSnapshot(long processCpuNanos, double redisCpuSeconds, lon
     } catch (RuntimeException e) {
       redisCpu = Double.NaN;
     }
-    return new ResourceSnapshot(cpu, redisCpu, heap, currentRssMb());
+    return new ResourceSnapshot(cpu, redisCpu, heap, currentRssMb(), JitSettle.compileMillis());
   }
 
   /** CPU seconds this process used between {@code before} and this snapshot. */
   public double processCpuSecondsSince(ResourceSnapshot before) {
     return (processCpuNanos - before.processCpuNanos) / 1e9;
+  }
+
+  /** Milliseconds the JIT compilers spent between {@code before} and this snapshot, or -1 if unknown. */
+  public long compileMillisSince(ResourceSnapshot before) {
+    return compileMillis < 0 || before.compileMillis < 0 ? -1 : compileMillis - before.compileMillis;
   }
 
   /** CPU seconds Redis used between {@code before} and this snapshot. */

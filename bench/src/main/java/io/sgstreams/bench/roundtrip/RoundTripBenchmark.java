@@ -112,9 +112,11 @@ public final class RoundTripBenchmark {
         }
       }
 
+      long warmupRequests = 0;
       if (o.warmup() > 0) {
         progress.printf("warmup: %d requests%n", o.warmup());
-        load.phase(o.warmup());
+        PhaseResult warm = load.phase(o.warmup());
+        warmupRequests = o.warmup() + JitSettle.settle(load, o, warm, progress);
       }
       if (o.journal()) {
         journalCaughtUp(pub, progress); // the warmup's rows written before measuring starts
@@ -142,7 +144,7 @@ public final class RoundTripBenchmark {
             (t2 - t1) / 1e9, embeddedPostgres);
       }
       return new RoundTripResult(o, measured, r, before, after, config.consumer().concurrency(),
-          config.consumer().readCount(), embeddedRedis, journal, shards);
+          config.consumer().readCount(), embeddedRedis, journal, shards, warmupRequests);
     } finally {
       for (ReplyTail tail : tails) {
         tail.stop().block(Duration.ofSeconds(5));

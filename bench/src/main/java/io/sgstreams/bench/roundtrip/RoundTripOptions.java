@@ -15,13 +15,15 @@ import java.util.Locale;
  * @param rate requests per second in the open loop ({@code --rate})
  * @param durationSeconds open loop for this many seconds instead of {@code messages}, or null ({@code --duration})
  * @param warmup requests run first and not counted ({@code --warmup})
+ * @param jitSettleSeconds after the warm-up's requests, keep warming up in steps of about a second until the JIT
+ *     compilers were quiet during a step, for at most this many seconds; 0 turns it off ({@code --jit-settle})
  * @param via publish with the core bus, or POST to a gateway ({@code --via})
  * @param redisUrl the Redis to use, or null for an embedded one without persistence ({@code --redis})
  * @param journal run the journal beside the pipeline ({@code --journal}: a gateway's journal consumer
  *     writing every envelope to PostgreSQL, {@code POSTGRES_URL} or an embedded PostgreSQL)
  */
 public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode mode, int inflight, double rate,
-    Integer durationSeconds, int warmup, Via via, String redisUrl, boolean journal) {
+    Integer durationSeconds, int warmup, int jitSettleSeconds, Via via, String redisUrl, boolean journal) {
 
   public static final int DEFAULT_MESSAGES = 200_000;
   public static final int DEFAULT_WORKERS = 4;
@@ -30,6 +32,7 @@ public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode
   public static final int DEFAULT_INFLIGHT = 1000;
   public static final double DEFAULT_RATE = 5000;
   public static final int DEFAULT_WARMUP = 100_000;
+  public static final int DEFAULT_JIT_SETTLE_SECONDS = 30;
 
   /** {@code --mode}: how requests are paced. */
   public enum Mode {
@@ -97,6 +100,9 @@ public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode
     if (warmup < 0) {
       throw new IllegalArgumentException("--warmup must not be negative");
     }
+    if (jitSettleSeconds < 0) {
+      throw new IllegalArgumentException("--jit-settle must not be negative");
+    }
     if (via == null) {
       throw new IllegalArgumentException("--via must be stream or http");
     }
@@ -133,6 +139,7 @@ public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode
     private double rate = DEFAULT_RATE;
     private Integer durationSeconds;
     private int warmup = DEFAULT_WARMUP;
+    private int jitSettleSeconds = DEFAULT_JIT_SETTLE_SECONDS;
     private Via via = Via.STREAM;
     private String redisUrl;
     private boolean journal;
@@ -180,6 +187,12 @@ public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode
       return this;
     }
 
+    /** 0: measure right after the warm-up's requests, whatever the JIT compilers are doing. */
+    public Builder jitSettleSeconds(int seconds) {
+      this.jitSettleSeconds = seconds;
+      return this;
+    }
+
     public Builder via(Via v) {
       this.via = v;
       return this;
@@ -198,7 +211,7 @@ public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode
     }
 
     public RoundTripOptions build() {
-      return new RoundTripOptions(messages, workers, payloadBytes, mode, inflight, rate, durationSeconds, warmup, via,
+      return new RoundTripOptions(messages, workers, payloadBytes, mode, inflight, rate, durationSeconds, warmup, jitSettleSeconds, via,
           redisUrl, journal);
     }
   }

@@ -19,10 +19,18 @@ import org.HdrHistogram.Histogram;
  * @param embeddedRedis whether the run started its own embedded Redis
  * @param journal the journal's figures with {@code --journal}, else null
  * @param shards partitions, cluster or not, XADD calls per master in the measured phase; null when unknown
+ * @param warmupRequests requests the warm-up took: {@code --warmup} and what {@code --jit-settle} added
  */
 public record RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
     ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis, JournalFigures journal,
-    Shards shards) {
+    Shards shards, long warmupRequests) {
+
+  public RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
+      ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis, JournalFigures journal,
+      Shards shards) {
+    this(options, messages, measured, before, after, workerConcurrency, readCount, embeddedRedis, journal, shards,
+        options.warmup());
+  }
 
   public RoundTripResult(RoundTripOptions options, int messages, PhaseResult measured, ResourceSnapshot before,
       ResourceSnapshot after, int workerConcurrency, int readCount, boolean embeddedRedis) {
@@ -103,6 +111,8 @@ public record RoundTripResult(RoundTripOptions options, int messages, PhaseResul
     line.put("read_count", readCount);
     line.put("redis", embeddedRedis ? "embedded" : "external");
     line.put("journal", journal != null);
+    line.put("warmup_requests", warmupRequests);
+    line.put("jit_compile_ms", after.compileMillisSince(before));
     if (shards != null) {
       line.put("partitions", shards.partitions());
       line.put("shards", shards.xaddPerShard().size());

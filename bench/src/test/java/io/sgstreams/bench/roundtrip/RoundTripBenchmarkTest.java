@@ -1,6 +1,7 @@
 package io.sgstreams.bench.roundtrip;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -51,15 +52,19 @@ class RoundTripBenchmarkTest {
 
   @Test
   void closedLoopThroughTheStream() throws Exception {
-    RoundTripResult r = run(RoundTripOptions.builder().redisUrl(redis.url()).messages(2000).warmup(200).workers(2)
-        .inflight(100).payloadBytes(32));
+    RoundTripResult r = run(RoundTripOptions.builder().redisUrl(redis.url()).messages(2000).warmup(200).jitSettleSeconds(2)
+        .workers(2).inflight(100).payloadBytes(32));
     everyRequestAnsweredOnce(r, 2000);
     JsonNode j = Json.readTree(r.jsonLine());
+    // --jit-settle runs at least one step of at least 1,000 requests after --warmup's 200
+    assertTrue(j.get("warmup_requests").asLong() >= 1200, r.jsonLine());
+    assertTrue(j.get("jit_compile_ms").asLong() >= 0, r.jsonLine());
     assertEquals("external", j.get("redis").asText());
     assertEquals(256, j.get("worker_concurrency").asInt(), "the harness's default for SG_WORKER_CONCURRENCY");
     assertTrue(j.get("throughput_msgs_per_s").asDouble() > 0);
     String out = progress.toString(StandardCharsets.UTF_8);
     assertTrue(out.contains("warmup: 200 requests"), out);
+    assertTrue(out.contains("warmup: JIT quiet after") || out.contains("warmup: JIT still compiling after"), out);
     assertTrue(out.contains("measuring: 2000 requests (closed loop, 100 in flight, via stream, 2 workers)"), out);
   }
 
@@ -74,8 +79,10 @@ class RoundTripBenchmarkTest {
   @Test
   void closedLoopThroughTheGatewaysHttpApi() throws Exception {
     RoundTripResult r = run(RoundTripOptions.builder().redisUrl(redis.url()).via(Via.HTTP).messages(300).warmup(50)
-        .workers(1).inflight(20));
+        .jitSettleSeconds(0).workers(1).inflight(20));
     everyRequestAnsweredOnce(r, 300);
+    assertEquals(50, Json.readTree(r.jsonLine()).get("warmup_requests").asLong(), "--jit-settle 0: only --warmup's");
+    assertFalse(progress.toString(StandardCharsets.UTF_8).contains("warmup: JIT"));
   }
 
   @Test

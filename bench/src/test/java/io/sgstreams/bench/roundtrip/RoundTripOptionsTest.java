@@ -22,6 +22,7 @@ class RoundTripOptionsTest {
     assertEquals(5000, o.rate());
     assertNull(o.durationSeconds());
     assertEquals(100_000, o.warmup());
+    assertEquals(30, o.jitSettleSeconds());
     assertEquals(Via.STREAM, o.via());
     assertNull(o.redisUrl());
     assertEquals(200_000, o.measuredRequests());
@@ -64,6 +65,7 @@ class RoundTripOptionsTest {
     refused(b -> b.mode(Mode.OPEN).durationSeconds(0), "--duration must be a positive whole number");
     refused(b -> b.durationSeconds(10), "--duration needs --mode open");
     refused(b -> b.warmup(-1), "--warmup must not be negative");
+    refused(b -> b.jitSettleSeconds(-1), "--jit-settle must not be negative");
     // the rate only matters in the open loop
     assertEquals(0, RoundTripOptions.builder().rate(0).build().rate());
     assertEquals(0, RoundTripOptions.builder().payloadBytes(0).warmup(0).build().warmup());

@@ -18,7 +18,7 @@ class RoundTripResultTest {
   private static final List<String> FIELDS = List.of("impl", "mode", "messages", "seconds", "throughput_msgs_per_s",
       "p50_ms", "p99_ms", "p999_ms", "max_ms", "lost", "duplicates", "errors", "workers", "payload_bytes", "inflight",
       "rate", "via", "client_cpu_s", "redis_cpu_s", "heap_after_gc_start_mb", "heap_after_gc_end_mb", "rss_start_mb",
-      "rss_end_mb", "worker_concurrency", "read_count", "redis", "journal");
+      "rss_end_mb", "worker_concurrency", "read_count", "redis", "journal", "warmup_requests", "jit_compile_ms");
 
   private static PhaseResult phase(long lost) {
     Histogram h = new Histogram(120_000_000L, 3);
@@ -28,8 +28,8 @@ class RoundTripResultTest {
     return new PhaseResult(2.0, 1000, lost, 1, 2, h);
   }
 
-  private static final ResourceSnapshot BEFORE = new ResourceSnapshot(1_000_000_000L, 10.0, 20, 150);
-  private static final ResourceSnapshot AFTER = new ResourceSnapshot(3_555_000_000L, 11.25, 22, 160);
+  private static final ResourceSnapshot BEFORE = new ResourceSnapshot(1_000_000_000L, 10.0, 20, 150, 4_000);
+  private static final ResourceSnapshot AFTER = new ResourceSnapshot(3_555_000_000L, 11.25, 22, 160, 4_250);
 
   @Test
   void closedLoopLine() throws Exception {
@@ -69,6 +69,8 @@ class RoundTripResultTest {
     assertEquals(128, j.get("read_count").asInt());
     assertEquals("embedded", j.get("redis").asText());
     assertFalse(j.get("journal").asBoolean());
+    assertEquals(100_000, j.get("warmup_requests").asLong(), "without --jit-settle's count: --warmup's");
+    assertEquals(250, j.get("jit_compile_ms").asLong());
     assertEquals(0, r.exitCode());
   }
 
@@ -102,6 +104,16 @@ class RoundTripResultTest {
     assertEquals("external", j.get("redis").asText());
     assertEquals(3, j.get("lost").asLong());
     assertEquals(1, r.exitCode(), "lost requests: exit status 1");
+  }
+
+  @Test
+  void theWarmupsRequestsAndAnUnknownCompileTime() throws Exception {
+    RoundTripOptions o = RoundTripOptions.builder().build();
+    ResourceSnapshot unknown = new ResourceSnapshot(3_555_000_000L, 11.25, 22, 160);
+    RoundTripResult r = new RoundTripResult(o, 1000, phase(0), BEFORE, unknown, 256, 256, false, null, null, 123_456);
+    JsonNode j = Json.readTree(r.jsonLine());
+    assertEquals(123_456, j.get("warmup_requests").asLong());
+    assertEquals(-1, j.get("jit_compile_ms").asLong(), "a JVM that does not time its compilers: -1");
   }
 
   @Test
