@@ -302,7 +302,8 @@ if [ "$run_rt" = 1 ]; then
     log "redis-server not on PATH: sg bench uses its embedded Redis"
   fi
   if [ "$quick" = 1 ]; then
-    closed=(--messages 20000 --warmup 5000); open=(--messages 10000 --warmup 2500); http=(--messages 10000 --warmup 2000)
+    closed=(--messages 20000 --warmup 5000 --jit-settle 0); open=(--messages 10000 --warmup 2500 --jit-settle 0)
+    http=(--messages 10000 --warmup 2000 --jit-settle 0)
   else
     # open loop: 30 s measured at 5,000/s after 5 s of warm-up
     closed=(--messages 200000 --warmup 100000); open=(--messages 150000 --warmup 25000); http=(--messages 100000 --warmup 20000)

@@ -35,6 +35,8 @@ final class LoadGenerator implements RequestSender.Outcome {
   private final BitSet answered = new BitSet();
   private final AtomicInteger seq = new AtomicInteger();
   private final String run = Long.toString(System.nanoTime(), 36);
+  /** What every correlation id of this run starts with, before its sequence number. */
+  private final String cidPrefix = "b" + run + "-";
   private volatile ConcurrentHistogram histogram;
   private volatile CountDownLatch done;
   private final AtomicLong received = new AtomicLong();
@@ -107,7 +109,7 @@ final class LoadGenerator implements RequestSender.Outcome {
 
   private void send(long startNanos) {
     // correlation ids carry a sequence number, so duplicate detection needs one bit per request
-    String cid = "b" + run + "-" + seq.getAndIncrement();
+    String cid = cidPrefix + seq.getAndIncrement();
     InboundEnvelope in = InboundEnvelope.create("web", "bench-" + (startNanos & 1023), "bench", payload).withCorrelationId(cid);
     outstanding.put(cid, startNanos);
     lastSendNanos = System.nanoTime();
@@ -153,12 +155,11 @@ final class LoadGenerator implements RequestSender.Outcome {
 
   /** The sequence number of one of this run's correlation ids, or -1 (another run's, or not ours). */
   private int sequence(String cid) {
-    int dash = cid == null ? -1 : cid.lastIndexOf('-');
-    if (dash < 0 || !cid.startsWith("b" + run)) {
+    if (cid == null || !cid.startsWith(cidPrefix) || cid.length() == cidPrefix.length()) {
       return -1;
     }
     try {
-      return Integer.parseInt(cid, dash + 1, cid.length(), 10);
+      return Integer.parseInt(cid, cidPrefix.length(), cid.length(), 10);
     } catch (NumberFormatException e) {
       return -1;
     }
