@@ -58,6 +58,18 @@ class LauncherTest {
   }
 
   @Test
+  void nettyWatchesOneBufferInFourThousandForLeaksUnlessToldOtherwise() {
+    java.util.Properties none = new java.util.Properties();
+    Sg.sampleFewerBuffersForLeaks(none);
+    assertEquals("4096", none.getProperty("io.netty.leakDetection.samplingInterval"));
+
+    java.util.Properties given = new java.util.Properties();
+    given.setProperty("io.netty.leakDetection.samplingInterval", "1");
+    Sg.sampleFewerBuffersForLeaks(given);
+    assertEquals("1", given.getProperty("io.netty.leakDetection.samplingInterval"), "a -D value is kept");
+  }
+
+  @Test
   void helpAndUsageErrors() {
     Run help = sg(env(), "--help");
     assertEquals(0, help.status());
