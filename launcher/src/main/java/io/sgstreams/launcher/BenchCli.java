@@ -51,7 +51,7 @@ final class BenchCli implements Callable<Integer> {
   String warmup;
 
   @Option(names = "--jit-settle", paramLabel = "S", description = "after the warmup, keep warming up in ~1 s steps until "
-      + "the JIT compilers were quiet for one (under 5 % of a core), for at most S seconds (default 30; 0: off; none "
+      + "the JIT compilers were quiet for one (under 5 %% of a core), for at most S seconds (default 30; 0: off; none "
       + "after --warmup 0)")
   String jitSettle;
 

@@ -57,6 +57,54 @@ class LauncherTest {
     return fromEnv.withTopology(test.topology()).withConsumer(test.consumer());
   }
 
+  /**
+   * picocli formats the help texts of annotations with String.format: a bare % (as in "5 % of a core") makes it
+   * warn on stderr and print the raw text. Checks the annotations' own texts, as picocli reads them.
+   */
+  @Test
+  void everyHelpTextOfEveryCommandFormats() {
+    PrintStream sink = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    List<String> broken = new java.util.ArrayList<>();
+    java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+    todo.add(Sg.commandLine(new Sg.Context(Map.of(), sink, sink)));
+    int texts = 0;
+    while (!todo.isEmpty()) {
+      picocli.CommandLine cl = todo.poll();
+      todo.addAll(cl.getSubcommands().values());
+      Object command = cl.getCommand();
+      if (command == null) {
+        continue;
+      }
+      List<String> all = new java.util.ArrayList<>();
+      for (Class<?> k = command.getClass(); k != null && k != Object.class; k = k.getSuperclass()) {
+        picocli.CommandLine.Command c = k.getAnnotation(picocli.CommandLine.Command.class);
+        if (c != null) {
+          all.addAll(List.of(c.description()));
+        }
+        for (java.lang.reflect.Field f : k.getDeclaredFields()) {
+          picocli.CommandLine.Option o = f.getAnnotation(picocli.CommandLine.Option.class);
+          if (o != null) {
+            all.addAll(List.of(o.description()));
+          }
+          picocli.CommandLine.Parameters p = f.getAnnotation(picocli.CommandLine.Parameters.class);
+          if (p != null) {
+            all.addAll(List.of(p.description()));
+          }
+        }
+      }
+      for (String text : all) {
+        texts++;
+        try {
+          String.format(text);
+        } catch (java.util.IllegalFormatException e) {
+          broken.add(cl.getCommandName() + ": " + text + " (" + e + ")");
+        }
+      }
+    }
+    assertTrue(texts > 50, "walked the help texts: " + texts);
+    assertTrue(broken.isEmpty(), String.join("\n", broken));
+  }
+
   @Test
   void nettyWatchesOneBufferInFourThousandForLeaksUnlessToldOtherwise() {
     java.util.Properties none = new java.util.Properties();
