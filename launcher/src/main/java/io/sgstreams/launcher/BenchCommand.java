@@ -45,17 +45,18 @@ final class BenchCommand {
   }
 
   private static int wholeSeconds(Cli cli, String name, int dflt) {
-    double v = cli.number(name, dflt);
-    if (v < 0 || v != Math.floor(v) || v > Integer.MAX_VALUE) {
-      throw new Cli.UsageException("--" + name + " must be a whole number of seconds, 0 or more");
-    }
-    return (int) v;
+    return whole(cli, name, dflt, 0, "a whole number of seconds, 0 or more");
   }
 
   private static int positive(Cli cli, String name, int dflt) {
+    return whole(cli, name, dflt, 1, "a positive whole number");
+  }
+
+  /** The flag's value as a whole number from {@code min} up; else a usage error saying it must be {@code what}. */
+  private static int whole(Cli cli, String name, int dflt, int min, String what) {
     double v = cli.number(name, dflt);
-    if (v <= 0 || v != Math.floor(v) || v > Integer.MAX_VALUE) {
-      throw new Cli.UsageException("--" + name + " must be a positive whole number");
+    if (v < min || v != Math.floor(v) || v > Integer.MAX_VALUE) {
+      throw new Cli.UsageException("--" + name + " must be " + what);
     }
     return (int) v;
   }

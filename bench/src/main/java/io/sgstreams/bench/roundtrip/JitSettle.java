@@ -30,8 +30,8 @@ final class JitSettle {
   }
 
   /**
-   * Runs steps of about a second of requests until one was quiet or {@code maxSeconds} passed; {@code warm} is the
-   * warm-up phase's result, which sizes a closed loop's first step.
+   * Runs steps of about a second of requests until one was quiet or {@code o.jitSettleSeconds()} passed (none when
+   * that is 0); {@code warm} is the warm-up phase's result, which sizes a closed loop's first step.
    *
    * @return the requests sent
    */

@@ -211,8 +211,8 @@ public record RoundTripOptions(int messages, int workers, int payloadBytes, Mode
     }
 
     public RoundTripOptions build() {
-      return new RoundTripOptions(messages, workers, payloadBytes, mode, inflight, rate, durationSeconds, warmup, jitSettleSeconds, via,
-          redisUrl, journal);
+      return new RoundTripOptions(messages, workers, payloadBytes, mode, inflight, rate, durationSeconds, warmup,
+          jitSettleSeconds, via, redisUrl, journal);
     }
   }
 }
