@@ -118,6 +118,22 @@ class LauncherTest {
   }
 
   @Test
+  void oneHttpEventLoopPerCpuUnlessToldOtherwise() {
+    java.util.Properties two = new java.util.Properties();
+    Sg.oneHttpLoopPerCpu(two, 2);
+    assertEquals("2", two.getProperty("reactor.netty.ioWorkerCount"));
+
+    java.util.Properties one = new java.util.Properties();
+    Sg.oneHttpLoopPerCpu(one, 1);
+    assertEquals("1", one.getProperty("reactor.netty.ioWorkerCount"), "not Reactor Netty's floor of 4");
+
+    java.util.Properties given = new java.util.Properties();
+    given.setProperty("reactor.netty.ioWorkerCount", "8");
+    Sg.oneHttpLoopPerCpu(given, 2);
+    assertEquals("8", given.getProperty("reactor.netty.ioWorkerCount"), "a -D value is kept");
+  }
+
+  @Test
   void helpAndUsageErrors() {
     Run help = sg(env(), "--help");
     assertEquals(0, help.status());
