@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The gateway measured from outside its process: `bin/sg standalone` (default JVM flags) on the Redis given
 # as $1 (a private one: it is flushed), auth on (one key), the rate limit on but above the load, the journal
-# per $2 (off|on), then `wrk -c 64` for WRK_SECONDS (30) after a 10 s warm-up, POST /v1/messages?wait=5.
+# per $2 (off|on), then `wrk -c 64` for WRK_SECONDS (30) after a warm-up, POST /v1/messages?wait=5.
 # Prints wrk's summary and the JVM's RSS after the warm-up, every minute, and at the end (WRK_SECONDS=600 is the
-# gateway's memory soak: with bin/sg's default JVM flags, RSS must stay flat and under 256 MB).
-# Usage: [WRK_SECONDS=N] bench/wrk/run.sh redis://127.0.0.1:PORT [off|on] [port]
+# gateway's memory soak: with bin/sg's default JVM flags, RSS must stay flat and under 256 MB). The warm-up is
+# WRK_WARMUP seconds (20): after 10 s the C2 compiler still used half a core for the next five.
+# Usage: [WRK_SECONDS=N] [WRK_WARMUP=N] bench/wrk/run.sh redis://127.0.0.1:PORT [off|on] [port]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 url="${1:?a private Redis URL (it is flushed)}"; journal="${2:-off}"; port="${3:-18080}"
@@ -35,7 +36,7 @@ rss() { # fails (and so the run) when the server is gone: a soak that ends in a 
   [ -n "$p" ] || { echo "sg standalone is no longer running" >&2; exit 1; }
   ps -o rss= -p "$p" | awk '{print int($1/1024)}'
 }
-wrk -t2 -c64 -d10s -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port" >/dev/null 2>&1
+wrk -t2 -c64 -d"${WRK_WARMUP:-20}s" -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port" >/dev/null 2>&1
 echo "wrk -t2 -c64 -d${secs}s --latency, POST /v1/messages?wait=5, journal $journal"
 r="$(rss)" || exit 1
 echo "RSS start $r MB"
