@@ -40,19 +40,16 @@ public final class RateLimiter {
     this.perMinute = perMinute;
     this.tenantPerMinute = tenantPerMinute;
     this.clock = clock;
-    this.callers = perMinute <= 0 ? null : new WindowAllotments(perMinute,
+    this.callers = perMinute <= 0 ? null : new WindowAllotments(perMinute, clock::millis,
         (caller, window, n) -> bus.counters().add(bus.topology().rateLimitKey(caller, window), n, WINDOW_TTL));
-    this.tenants = tenantPerMinute <= 0 ? null : new WindowAllotments(tenantPerMinute,
+    this.tenants = tenantPerMinute <= 0 ? null : new WindowAllotments(tenantPerMinute, clock::millis,
         (tenant, window, n) -> bus.counters().add(bus.topology().tenantRateLimitKey(tenant, window), n, WINDOW_TTL));
   }
 
   /** Completes when the caller may go on; errors with {@link RateLimited} when it or its tenant may not. */
   public Mono<Void> check(Caller caller) {
-    return check(caller.id()).then(tenants == null ? Mono.empty() : Mono.defer(() -> {
-      long now = clock.millis();
-      return tenants.take(caller.tenant(), now / 60_000, now, window -> new RateLimited(
-          "more than " + tenantPerMinute + " requests of tenant " + caller.tenant() + " this minute", retryAfter(clock.millis(), window)));
-    }));
+    return check(caller.id()).then(tenants == null ? Mono.empty() : tenants.take(caller.tenant(), window -> new RateLimited(
+        "more than " + tenantPerMinute + " requests of tenant " + caller.tenant() + " this minute", retryAfter(clock.millis(), window))));
   }
 
   /** The per-caller limit only. */
@@ -60,11 +57,8 @@ public final class RateLimiter {
     if (callers == null) {
       return Mono.empty();
     }
-    return Mono.defer(() -> {
-      long now = clock.millis();
-      return callers.take(caller, now / 60_000, now,
-          window -> new RateLimited("more than " + perMinute + " requests this minute", retryAfter(clock.millis(), window)));
-    });
+    return callers.take(caller,
+        window -> new RateLimited("more than " + perMinute + " requests this minute", retryAfter(clock.millis(), window)));
   }
 
   private static long retryAfter(long now, long window) {

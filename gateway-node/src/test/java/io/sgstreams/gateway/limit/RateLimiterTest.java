@@ -73,6 +73,10 @@ class RateLimiterTest {
   void aCallerUnderTwoHundredAMinuteIsCountedOneRequestAtATime() {
     List<RateLimiter> nodes = List.of(new RateLimiter(busA, 150, clock), new RateLimiter(busB, 150, clock));
     Caller caller = new Caller("acme", "key-eeeeeeeeeeeeeeee", null);
-    assertEquals(150, admitted(nodes, caller, 400));
+    assertEquals(100, admitted(nodes, caller, 100));
+    String counted = new String(busA.connections().commands().get(busA.topology().rateLimitKey(caller.id(), clock.millis() / 60_000)).block(),
+        java.nio.charset.StandardCharsets.US_ASCII);
+    assertEquals("100", counted, "one unit per request: nothing claimed ahead");
+    assertEquals(50, admitted(nodes, caller, 400));
   }
 }

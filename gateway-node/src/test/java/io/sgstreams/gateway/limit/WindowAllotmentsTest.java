@@ -14,7 +14,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -54,9 +53,22 @@ class WindowAllotmentsTest {
     }
   }
 
-  private static boolean take(WindowAllotments a, String key, long window, long now) {
+  /** The clock every allotment of a test reads. */
+  private final AtomicLong clock = new AtomicLong();
+
+  private WindowAllotments allotments(int limit, WindowAllotments.Claimer claimer) {
+    return new WindowAllotments(limit, clock::get, claimer);
+  }
+
+  /** One request at {@code offsetMs} into minute {@code window}: true when admitted. */
+  private boolean take(WindowAllotments a, String key, long window, long offsetMs) {
+    clock.set(window * 60_000 + offsetMs);
+    return take(a, key);
+  }
+
+  private static boolean take(WindowAllotments a, String key) {
     try {
-      a.take(key, window, now, Refused::new).block(Duration.ofSeconds(10));
+      a.take(key, Refused::new).block(Duration.ofSeconds(10));
       return true;
     } catch (Refused e) {
       return false;
@@ -76,7 +88,7 @@ class WindowAllotmentsTest {
   @Test
   void belowTwoHundredAMinuteEveryRequestIsItsOwnIncrementAsBefore() {
     Counter c = new Counter();
-    WindowAllotments a = new WindowAllotments(150, c);
+    WindowAllotments a = allotments(150, c);
     int admitted = 0;
     for (int i = 0; i < 200; i++) {
       admitted += take(a, "k", 7, 1_000 + i) ? 1 : 0; // 200 requests within a second
@@ -89,7 +101,7 @@ class WindowAllotmentsTest {
   @Test
   void aBusyCallerClaimsInGrowingChunksAndAQuietOneStaysExact() {
     Counter c = new Counter();
-    WindowAllotments a = new WindowAllotments(100_000, c);
+    WindowAllotments a = allotments(100_000, c);
     for (int i = 0; i < 1_000; i++) {
       assertTrue(take(a, "busy", 1, 5_000 + i)); // 1,000 within a second
     }
@@ -108,10 +120,11 @@ class WindowAllotmentsTest {
   void twoNodesTogetherNeverAdmitMoreThanTheLimitAndLeaveLittleUnused() throws Exception {
     Counter shared = new Counter();
     int limit = 10_000;
-    WindowAllotments nodeA = new WindowAllotments(limit, shared);
-    WindowAllotments nodeB = new WindowAllotments(limit, shared);
+    WindowAllotments nodeA = allotments(limit, shared);
+    WindowAllotments nodeB = allotments(limit, shared);
     AtomicInteger admitted = new AtomicInteger();
     AtomicInteger refused = new AtomicInteger();
+    clock.set(3 * 60_000 + 1_000);
     ExecutorService pool = Executors.newFixedThreadPool(8);
     CountDownLatch start = new CountDownLatch(1);
     List<Future<?>> fs = new ArrayList<>();
@@ -120,7 +133,7 @@ class WindowAllotmentsTest {
       fs.add(pool.submit(() -> {
         start.await();
         for (int i = 0; i < 2_000; i++) {
-          if (take(node, "k", 3, 1_000)) {
+          if (take(node, "k")) {
             admitted.incrementAndGet();
           } else {
             refused.incrementAndGet();
@@ -140,66 +153,109 @@ class WindowAllotmentsTest {
     assertTrue(shared.claims.get() < 16_000 / 10, "claims were shared by the requests: " + shared.claims.get());
   }
 
+  /** A claimer whose claims wait until {@link #release} (the first {@code held} ones). */
+  static final class HeldClaims implements WindowAllotments.Claimer {
+    final Counter counter = new Counter();
+    final AtomicInteger started = new AtomicInteger();
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @Override
+    public Mono<Long> claim(String key, long window, int n) {
+      return Mono.defer(() -> {
+        started.incrementAndGet();
+        return Mono.fromCallable(() -> release.await(10, TimeUnit.SECONDS))
+            .subscribeOn(Schedulers.boundedElastic())
+            .then(counter.claim(key, window, n));
+      });
+    }
+  }
+
   @Test
   void requestsWaitingForOneClaimShareItInsteadOfEachClaiming() throws Exception {
-    Counter c = new Counter();
-    AtomicBoolean hold = new AtomicBoolean(true);
-    CountDownLatch asked = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    WindowAllotments.Claimer slow = (key, window, n) -> Mono.defer(() -> {
-      asked.countDown();
-      return Mono.fromCallable(() -> {
-        if (hold.get()) {
-          release.await(10, TimeUnit.SECONDS);
-        }
-        return 0L;
-      }).subscribeOn(Schedulers.boundedElastic()).then(c.claim(key, window, n));
-    });
-    WindowAllotments a = new WindowAllotments(1_000_000, slow);
+    HeldClaims held = new HeldClaims();
+    WindowAllotments a = allotments(1_000_000, held);
+    clock.set(60_000 + 1_000);
     List<Mono<Void>> waiting = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      waiting.add(a.take("k", 1, 1_000, Refused::new).cache());
+      Mono<Void> w = a.take("k", Refused::new).cache();
+      w.subscribe(v -> {}, e -> {});
+      waiting.add(w);
     }
-    waiting.forEach(Mono::subscribe);
-    assertTrue(asked.await(10, TimeUnit.SECONDS));
-    Thread.sleep(100); // all 50 are parked on the one claim
-    assertEquals(0, c.claims.get(), "the first claim is still held");
-    hold.set(false);
-    release.countDown();
+    assertEquals(1, held.started.get(), "50 requests, one claim in flight");
+    held.release.countDown();
     for (Mono<Void> w : waiting) {
       w.block(Duration.ofSeconds(10));
     }
-    // 50 requests: the held claim of 1, then growing claims once it was in (2, 4, 8, …): far fewer than 50
-    assertTrue(c.claims.get() < 12, "claims: " + c.sizes);
-    assertTrue(c.total("k", 1) >= 50, "every admitted request was counted: " + c.total("k", 1));
+    // the held claim of 1, then growing claims once it was in (2, 4, 8, …): far fewer than 50
+    assertTrue(held.counter.claims.get() < 12, "claims: " + held.counter.sizes);
+    assertTrue(held.counter.total("k", 1) >= 50, "every admitted request was counted: " + held.counter.total("k", 1));
+  }
+
+  @Test
+  void theMinuteTurningWhileRequestsWaitForAClaimEndsWithEveryRequestAnswered() throws Exception {
+    HeldClaims held = new HeldClaims();
+    WindowAllotments a = allotments(100_000, held);
+    clock.set(60_000 + 59_990); // the last 10 ms of minute 1
+    List<Mono<Void>> waiting = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      Mono<Void> w = a.take("k", Refused::new).cache();
+      w.subscribe(v -> {}, e -> {});
+      waiting.add(w);
+    }
+    clock.set(2 * 60_000 + 5); // minute 2 began while they wait
+    for (int i = 0; i < 20; i++) {
+      Mono<Void> w = a.take("k", Refused::new).cache();
+      w.subscribe(v -> {}, e -> {});
+      waiting.add(w);
+    }
+    assertEquals(2, held.started.get(), "minute 2 did not wait on minute 1's claim: " + held.started.get());
+    held.release.countDown();
+    for (Mono<Void> w : waiting) {
+      w.block(Duration.ofSeconds(10)); // a request livelocked between the two windows would time out here
+    }
+    long minute2 = held.counter.total("k", 2);
+    assertTrue(minute2 >= 40 - held.counter.total("k", 1) && minute2 <= 40 + WindowAllotments.chunkCap(100_000),
+        "minute 1: " + held.counter.total("k", 1) + ", minute 2: " + minute2 + ", claims " + held.counter.sizes);
+    assertTrue(held.counter.claims.get() < 20, "claims: " + held.counter.sizes);
+  }
+
+  @Test
+  void aClockSteppedBackCountsInTheLaterWindow() {
+    Counter c = new Counter();
+    WindowAllotments a = allotments(100_000, c);
+    assertTrue(take(a, "k", 5, 1_000));
+    assertTrue(take(a, "k", 4, 59_000)); // the clock went back to minute 4
+    assertEquals(0, c.total("k", 4), "nothing claimed for an earlier window");
+    assertTrue(c.total("k", 5) >= 2);
   }
 
   @Test
   void unitsOfAnEndedWindowAreNeverUsedAndItsAllotmentIsForgotten() {
     Counter c = new Counter();
-    WindowAllotments a = new WindowAllotments(100_000, c);
+    WindowAllotments a = allotments(100_000, c);
     for (int i = 0; i < 200; i++) {
       take(a, "k", 10, 1_000 + i);
     }
     long left = c.total("k", 10) - 200;
     assertTrue(left > 0, "units claimed and not yet used in window 10: " + left);
-    assertTrue(take(a, "k", 11, 61_000));
+    assertTrue(take(a, "k", 11, 1_000));
     assertEquals(1, c.total("k", 11), "window 11 claimed its own unit");
     assertEquals(c.total("k", 10), 200 + left, "window 10's counter untouched");
 
-    take(a, "other", 11, 61_000);
+    take(a, "other", 11, 1_000);
     assertEquals(2, a.size());
-    take(a, "k", 12, 121_000);
+    take(a, "k", 12, 1_000);
     assertEquals(1, a.size(), "the window-11 allotment of 'other' was forgotten when window 12 began");
   }
 
   @Test
   void aFailedClaimFailsItsRequestsAndTheNextRequestClaimsAgain() {
     Counter c = new Counter();
-    WindowAllotments a = new WindowAllotments(1_000, c);
+    WindowAllotments a = allotments(1_000, c);
     c.failing = true;
+    clock.set(60_000 + 1_000);
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> a.take("k", 1, 1_000, Refused::new).block(Duration.ofSeconds(10)));
+        () -> a.take("k", Refused::new).block(Duration.ofSeconds(10)));
     assertEquals("redis is down", e.getMessage());
     c.failing = false;
     assertTrue(take(a, "k", 1, 1_001));
@@ -210,7 +266,7 @@ class WindowAllotmentsTest {
   @Test
   void aFullWindowIsRefusedWithoutAskingAgain() {
     Counter c = new Counter();
-    WindowAllotments a = new WindowAllotments(2, c);
+    WindowAllotments a = allotments(2, c);
     assertTrue(take(a, "k", 1, 1_000));
     assertTrue(take(a, "k", 1, 1_000));
     int claims = c.claims.get();
