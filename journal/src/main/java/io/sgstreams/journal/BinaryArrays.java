@@ -99,7 +99,7 @@ final class BinaryArrays {
         if (p.elementOid == TEXT) {
           int wrote = ByteBufUtil.reserveAndWriteUtf8(buf, (String) v[i], n); // writeUtf8 would reserve 3 bytes a char
           if (wrote != n) {
-            throw new IllegalStateException("UTF-8 length changed while encoding: " + n + " then " + wrote);
+            throw new IllegalStateException("UTF-8 length counted as " + n + " but " + wrote + " bytes written");
           }
         } else if (p.elementOid == INT8) {
           buf.writeLong((Long) v[i]);
