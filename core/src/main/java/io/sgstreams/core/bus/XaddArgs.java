@@ -21,9 +21,9 @@ final class XaddArgs extends CommandArgs<String, byte[]> {
   /** The constant words between the values, each run of them written as one array: {@code * data} and the next length's {@code $}. */
   private static final byte[] STAR_DATA = resp("$1\r\n*\r\n$" + StreamFields.DATA.length() + "\r\n" + StreamFields.DATA + "\r\n$");
   /** The end of the data value, {@code ts} and the next length's {@code $}. */
-  private static final byte[] TS = resp("\r\n$" + StreamFields.TS.length() + "\r\n" + StreamFields.TS + "\r\n$");
+  private static final byte[] DATA_END_TS = resp("\r\n$" + StreamFields.TS.length() + "\r\n" + StreamFields.TS + "\r\n$");
   /** The end of the ts value, {@code trace_id} and the next length's {@code $}. */
-  private static final byte[] TRACE_ID = resp("\r\n$" + StreamFields.TRACE_ID.length() + "\r\n" + StreamFields.TRACE_ID
+  private static final byte[] TS_END_TRACE_ID = resp("\r\n$" + StreamFields.TRACE_ID.length() + "\r\n" + StreamFields.TRACE_ID
       + "\r\n$");
 
   private final byte[][] trim;
@@ -68,9 +68,9 @@ final class XaddArgs extends CommandArgs<String, byte[]> {
     }
     buf.writeBytes(STAR_DATA);
     value(buf, fields.data);
-    buf.writeBytes(TS);
+    buf.writeBytes(DATA_END_TS);
     value(buf, fields.ts);
-    buf.writeBytes(TRACE_ID);
+    buf.writeBytes(TS_END_TRACE_ID);
     value(buf, fields.traceId);
     buf.writeShort(CRLF);
   }
