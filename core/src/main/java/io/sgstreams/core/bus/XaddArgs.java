@@ -61,9 +61,7 @@ final class XaddArgs extends CommandArgs<String, byte[]> {
     super.encode(buf); // the stream
     for (byte[] w : trim) {
       buf.writeByte('$');
-      writeInt(buf, w.length);
-      buf.writeShort(CRLF);
-      buf.writeBytes(w);
+      value(buf, w);
       buf.writeShort(CRLF);
     }
     buf.writeBytes(STAR_DATA);
