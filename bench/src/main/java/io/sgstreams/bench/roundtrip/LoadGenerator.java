@@ -3,8 +3,6 @@ package io.sgstreams.bench.roundtrip;
 import io.sgstreams.core.envelope.InboundEnvelope;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.BitSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,9 +28,7 @@ final class LoadGenerator implements RequestSender.Outcome {
   private final RequestSender sender;
   private final PrintStream progress;
   private final String payload;
-  private final ConcurrentHashMap<String, Long> outstanding = new ConcurrentHashMap<>();
-  /** Requests answered in this phase, by sequence number: constant memory per request for the soak. */
-  private final BitSet answered = new BitSet();
+  private final Ledger ledger;
   private final AtomicInteger seq = new AtomicInteger();
   private final String run = Long.toString(System.nanoTime(), 36);
   /** What every correlation id of this run starts with, before its sequence number. */
@@ -52,15 +48,13 @@ final class LoadGenerator implements RequestSender.Outcome {
     this.sender = sender;
     this.progress = progress;
     this.payload = "x".repeat(options.payloadBytes());
+    this.ledger = new Ledger(options.open() ? 4096 : options.inflight() * 2);
   }
 
   /** Sends {@code n} requests and waits for their answers (until {@link #LOST_AFTER} passes with no send and no reply). */
   PhaseResult phase(int n) throws InterruptedException {
     histogram = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(120), 3);
-    outstanding.clear();
-    synchronized (answered) {
-      answered.clear();
-    }
+    ledger.clear();
     seq.set(0);
     received.set(0);
     duplicates.set(0);
@@ -99,7 +93,7 @@ final class LoadGenerator implements RequestSender.Outcome {
     }
     progressReporter.interrupt();
     long end = complete ? lastReplyNanos : System.nanoTime();
-    long lost = outstanding.size();
+    long lost = ledger.outstanding();
     if (!complete) {
       progress.printf("%d requests unanswered %d s after the last send or reply%n", lost, LOST_AFTER.toSeconds());
     }
@@ -109,32 +103,24 @@ final class LoadGenerator implements RequestSender.Outcome {
 
   private void send(long startNanos) {
     // correlation ids carry a sequence number, so duplicate detection needs one bit per request
-    String cid = cidPrefix + seq.getAndIncrement();
+    int n = seq.getAndIncrement();
+    String cid = cidPrefix + n;
     InboundEnvelope in = InboundEnvelope.create("web", "bench-" + (startNanos & 1023), "bench", payload).withCorrelationId(cid);
-    outstanding.put(cid, startNanos);
+    ledger.sent(n, startNanos);
     lastSendNanos = System.nanoTime();
     sender.send(in, this);
   }
 
   @Override
   public void answered(String cid) {
-    Long startNanos = outstanding.remove(cid);
+    long startNanos = ledger.answer(sequence(cid));
     long now = System.nanoTime();
-    int n = sequence(cid);
-    if (startNanos == null) {
-      if (n >= 0) {
-        synchronized (answered) {
-          if (answered.get(n)) {
-            duplicates.incrementAndGet();
-          }
-        }
-      }
+    if (startNanos == Ledger.DUPLICATE) {
+      duplicates.incrementAndGet();
       return;
     }
-    if (n >= 0) {
-      synchronized (answered) {
-        answered.set(n);
-      }
+    if (startNanos == Ledger.UNKNOWN) {
+      return; // another run's, or not ours
     }
     histogram.recordValue(Math.max(0, (now - startNanos) / 1000));
     received.incrementAndGet();
@@ -146,7 +132,7 @@ final class LoadGenerator implements RequestSender.Outcome {
   /** A request that got an error answer (e.g. HTTP 504/503) is finished: counted in errors, not lost. */
   @Override
   public void failed(String cid) {
-    if (outstanding.remove(cid) != null) {
+    if (ledger.failed(sequence(cid))) {
       errors.incrementAndGet();
       done.countDown();
       next();
@@ -184,7 +170,7 @@ final class LoadGenerator implements RequestSender.Outcome {
         long now = System.nanoTime();
         long got = received.get();
         progress.printf("  %,d / %,d replies, %.0f/s, %d outstanding, %d errors%n", got, n,
-            (got - last) / ((now - lastT) / 1e9), outstanding.size(), errors.get());
+            (got - last) / ((now - lastT) / 1e9), ledger.outstanding(), errors.get());
         last = got;
         lastT = now;
       }
