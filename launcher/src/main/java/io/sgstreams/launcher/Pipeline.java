@@ -112,7 +112,7 @@ final class Pipeline implements AutoCloseable {
       Path dir = jc.embeddedDir();
       embeddedPostgres = EmbeddedPostgres.start(dir, jc.embeddedPort());
       started.add(new Component("embedded postgres", () -> Mono.fromRunnable(embeddedPostgres::close)));
-      StartupHeap.compact(); // a first start unpacked PostgreSQL's binaries in this JVM: give that heap back
+      StartupHeap.compactIfGrown(); // a first start unpacked PostgreSQL's binaries in this JVM: give that heap back
       cfg = cfg.withJournal(jc.withPostgresUrl(embeddedPostgres.url()));
       out.printf("  postgres %s (embedded PostgreSQL 16, data in %s)%n", embeddedPostgres.url(), dir);
     } else if (role.includes(Role.GATEWAY) && jc.enabled(false)) {

@@ -8,15 +8,15 @@ import java.util.HashMap;
  * The load generator's book of requests by sequence number: when each outstanding one was due,
  * and which were answered. A ring indexed by {@code seq & mask} (outstanding requests are a
  * sliding window of sequence numbers), grown when a new request would land on a slot an older
- * one still holds, up to {@link #MAX_RING} slots; beyond that an older request still outstanding
- * (one lost, or answered very late) moves to a map. One lock per send and per reply. It replaced a {@code ConcurrentHashMap} keyed
+ * one still holds, up to {@link #MAX_RING} slots; beyond that the request holding the slot (usually an
+ * older one, lost or answered very late) moves to a map. One lock per send and per reply. It replaced a {@code ConcurrentHashMap} keyed
  * by correlation id whose put and remove were 6 % of the closed loop's CPU samples, the
  * benchmark's own cost rather than the pipeline's (docs/performance.md).
  */
 final class Ledger {
   /** {@link #answer} of a request answered before. */
   static final long DUPLICATE = Long.MIN_VALUE;
-  /** {@link #answer} of a sequence number this phase never sent. */
+  /** {@link #answer} of a sequence number this phase never sent, or sent and then failed ({@link #failed}). */
   static final long UNKNOWN = Long.MIN_VALUE + 1;
 
   /** Slots at most: a ring this big holds 65,536 outstanding sequence numbers (0.75 MB). */
@@ -32,13 +32,17 @@ final class Ledger {
   private final HashMap<Integer, Long> overflow = new HashMap<>();
 
   Ledger(int initialCapacity) {
-    int cap = Math.min(MAX_RING, Integer.highestOneBit(Math.max(16, initialCapacity - 1)) << 1);
+    int want = Math.min(MAX_RING, Math.max(16, initialCapacity));
+    int cap = Integer.highestOneBit(want - 1) << 1; // the power of two >= want
     due = new long[cap];
     holder = new int[cap];
   }
 
   /** Records request {@code seq} (≥ 0, not recorded before in this phase) as due at {@code dueNanos}. */
   synchronized void sent(int seq, long dueNanos) {
+    if (seq < 0) {
+      throw new IllegalArgumentException("sequence numbers start at 0: " + seq);
+    }
     int slot;
     while (holder[slot = seq & (holder.length - 1)] != 0 && holder.length < MAX_RING) {
       grow();

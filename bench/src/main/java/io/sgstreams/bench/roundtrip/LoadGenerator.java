@@ -120,7 +120,7 @@ final class LoadGenerator implements RequestSender.Outcome {
       return;
     }
     if (startNanos == Ledger.UNKNOWN) {
-      return; // another run's, or not ours
+      return; // another run's, not ours, or a late answer to a request that failed
     }
     histogram.recordValue(Math.max(0, (now - startNanos) / 1000));
     received.incrementAndGet();

@@ -32,12 +32,13 @@ class LedgerTest {
   @Test
   void growsWhenAnOldRequestIsStillOutstanding() {
     Ledger l = new Ledger(16);
+    assertEquals(16, l.capacity());
     l.sent(0, -7); // never answered while 40 newer ones come and go
     for (int i = 1; i <= 40; i++) {
       l.sent(i, i * 10L);
       assertEquals(i * 10L, l.answer(i));
     }
-    assertTrue(l.capacity() > 16, "request 16 and 32 would have landed on request 0's slot");
+    assertEquals(64, l.capacity(), "requests 16 and 32 would have landed on request 0's slot: grown twice");
     assertEquals(1, l.outstanding());
     assertEquals(-7, l.answer(0));
   }
@@ -61,6 +62,36 @@ class LedgerTest {
     }
     assertEquals(0, l.outstanding());
     assertEquals(Ledger.DUPLICATE, l.answer(Ledger.MAX_RING * 2 + 1));
+  }
+
+  @Test
+  void failsAndClearsRequestsThatWerePushedOutOfTheRing() {
+    Ledger l = new Ledger(16);
+    int n = Ledger.MAX_RING + 2; // requests 0 and 1 end up in the overflow map
+    for (int i = 0; i < n; i++) {
+      l.sent(i, i);
+    }
+    assertTrue(l.failed(0), "an errored request pushed out of the ring is failed, not left to count as lost");
+    assertFalse(l.failed(0));
+    assertEquals(n - 1, l.outstanding());
+    l.clear();
+    assertEquals(0, l.outstanding());
+    assertEquals(Ledger.UNKNOWN, l.answer(1), "the overflow map is cleared with the ring");
+  }
+
+  @Test
+  void refusesNegativeSequenceNumbers() {
+    Ledger l = new Ledger(16);
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> l.sent(-1, 0));
+    assertEquals(0, l.outstanding());
+  }
+
+  @Test
+  void sizesTheRingToAPowerOfTwoWithinBounds() {
+    assertEquals(16, new Ledger(1).capacity());
+    assertEquals(32, new Ledger(17).capacity());
+    assertEquals(2048, new Ledger(2000).capacity());
+    assertEquals(Ledger.MAX_RING, new Ledger(Integer.MAX_VALUE).capacity());
   }
 
   @Test
