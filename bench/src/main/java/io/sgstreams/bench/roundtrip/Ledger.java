@@ -8,10 +8,11 @@ import java.util.HashMap;
  * The load generator's book of requests by sequence number: when each outstanding one was due,
  * and which were answered. A ring indexed by {@code seq & mask} (outstanding requests are a
  * sliding window of sequence numbers), grown when a new request would land on a slot an older
- * one still holds, up to {@link #MAX_RING} slots; beyond that the request holding the slot (usually an
- * older one, lost or answered very late) moves to a map. One lock per send and per reply. It replaced a {@code ConcurrentHashMap} keyed
- * by correlation id whose put and remove were 6 % of the closed loop's CPU samples, the
- * benchmark's own cost rather than the pipeline's (docs/performance.md).
+ * one still holds, up to {@link #MAX_RING} slots; beyond that the request holding the slot
+ * (usually an older one, lost or answered very late) moves to a map. One lock per send and per
+ * reply. It replaced a {@code ConcurrentHashMap} keyed by correlation id whose put and remove were
+ * 6 % of the closed loop's CPU samples, the benchmark's own cost rather than the pipeline's
+ * (docs/performance.md).
  */
 final class Ledger {
   /** {@link #answer} of a request answered before. */
@@ -60,35 +61,36 @@ final class Ledger {
    * {@link #DUPLICATE} (answered before) or {@link #UNKNOWN}.
    */
   synchronized long answer(int seq) {
-    int slot = seq & (holder.length - 1);
-    if (seq >= 0 && holder[slot] == seq + 1) {
-      holder[slot] = 0;
-      size--;
+    long due = take(seq);
+    if (due != UNKNOWN) {
       answered.set(seq);
-      return due[slot];
-    }
-    Long late = overflow.isEmpty() || seq < 0 ? null : overflow.remove(seq);
-    if (late != null) {
-      size--;
-      answered.set(seq);
-      return late;
+      return due;
     }
     return seq >= 0 && answered.get(seq) ? DUPLICATE : UNKNOWN;
   }
 
   /** Request {@code seq} failed (an error answer): true if it was outstanding, now no longer. */
   synchronized boolean failed(int seq) {
+    return take(seq) != UNKNOWN;
+  }
+
+  /** Removes outstanding request {@code seq} from the ring or the map: its due time, or {@link #UNKNOWN}. */
+  private long take(int seq) {
+    if (seq < 0) {
+      return UNKNOWN;
+    }
     int slot = seq & (holder.length - 1);
-    if (seq >= 0 && holder[slot] == seq + 1) {
+    if (holder[slot] == seq + 1) {
       holder[slot] = 0;
       size--;
-      return true;
+      return due[slot];
     }
-    if (!overflow.isEmpty() && seq >= 0 && overflow.remove(seq) != null) {
-      size--;
-      return true;
+    Long late = overflow.isEmpty() ? null : overflow.remove(seq);
+    if (late == null) {
+      return UNKNOWN;
     }
-    return false;
+    size--;
+    return late;
   }
 
   /** Requests sent and neither answered nor failed. */

@@ -44,7 +44,7 @@ public final class KeyedSerializer<K> {
         if (started.get()) {
           release(key, mine);
         } else {
-          // cancelled (or failed) before its turn: the next task waits for the one before this
+          // cancelled before its turn: the next task waits for the one before this
           prev.asMono().subscribe(null, e -> release(key, mine), () -> release(key, mine));
         }
       });
